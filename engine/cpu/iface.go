@@ -1,0 +1,5 @@
+package cpu
+
+import "webmae/engine/backend"
+
+var _ backend.Kernels = (*Backend)(nil)

@@ -1,0 +1,77 @@
+package cpu
+
+import (
+	"fmt"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+
+	"webmae/engine/backend"
+)
+
+// MatMul implements backend.Kernels with gonum's Sgemm.
+func (c *Backend) MatMul(out, a, b, bias backend.View, p backend.MatMul) {
+	if a.Len != p.M*p.K || b.Len != p.K*p.N || out.Len != p.M*p.N || (!bias.Empty() && bias.Len != p.N) {
+		panic(fmt.Sprintf("cpu: matmul %+v: sizes a=%d b=%d c=%d bias=%d", p, a.Len, b.Len, out.Len, bias.Len))
+	}
+	cs := F(out)
+	beta := float32(0)
+	if p.Accumulate {
+		beta = 1
+	}
+	if !bias.Empty() {
+		bs := F(bias)
+		for i := 0; i < p.M; i++ {
+			row := cs[i*p.N : (i+1)*p.N]
+			if p.Accumulate {
+				for j := range row {
+					row[j] += bs[j]
+				}
+			} else {
+				copy(row, bs)
+			}
+		}
+		beta = 1
+	}
+	if p.M == 0 || p.N == 0 {
+		return
+	}
+	if p.K == 0 {
+		if beta == 0 {
+			clear(cs)
+		}
+		return
+	}
+	tA, lda := blas.NoTrans, p.K
+	if p.TransA {
+		tA, lda = blas.Trans, p.M
+	}
+	tB, ldb := blas.NoTrans, p.N
+	if p.TransB {
+		tB, ldb = blas.Trans, p.K
+	}
+	gonum.Implementation{}.Sgemm(tA, tB, p.M, p.N, p.K, 1, F(a), lda, F(b), ldb, beta, cs, p.N)
+}
+
+// ColumnSum implements backend.Kernels.
+func (c *Backend) ColumnSum(dst, src backend.View, rows int, accumulate bool) {
+	n := dst.Len
+	sameLen("column sum", src.Len, rows*n)
+	d, s := F(dst), F(src)
+	c.parallel(n, rows, func(lo, hi int) {
+		acc := make([]float64, hi-lo)
+		for r := 0; r < rows; r++ {
+			row := s[r*n+lo : r*n+hi]
+			for j, v := range row {
+				acc[j] += float64(v)
+			}
+		}
+		for j, v := range acc {
+			if accumulate {
+				d[lo+j] += float32(v)
+			} else {
+				d[lo+j] = float32(v)
+			}
+		}
+	})
+}

@@ -16,6 +16,7 @@ import (
 // Backend implements backend.Kernels on the host.
 type Backend struct {
 	workers int
+	pool    sync.Pool // *[]float32 scratch for kernels that need it
 }
 
 // New returns a CPU backend using every core Go may run on.
@@ -82,6 +83,17 @@ func (c *Backend) Submit() error { return nil }
 
 // Release implements backend.Kernels; buffers are garbage collected.
 func (c *Backend) Release() {}
+
+// scratch returns a float32 slice of length n from the pool.
+func (c *Backend) scratch(n int) []float32 {
+	if p, ok := c.pool.Get().(*[]float32); ok && cap(*p) >= n {
+		return (*p)[:n]
+	}
+	return make([]float32, n)
+}
+
+// release returns a slice from scratch to the pool.
+func (c *Backend) release(s []float32) { c.pool.Put(&s) }
 
 // parallel runs fn over [0, n) split into contiguous chunks, one per
 // worker, when n*costPerItem is large enough to pay for the goroutines.

@@ -42,15 +42,21 @@ func (c *Backend) MatMul(out, a, b, bias backend.View, p backend.MatMul) {
 		}
 		return
 	}
-	tA, lda := blas.NoTrans, p.K
+	as := F(a)
 	if p.TransA {
-		tA, lda = blas.Trans, p.M
+		// gonum's Trans x NoTrans kernel is several times slower than its
+		// NoTrans ones at the shapes of weight gradients (K = batch rows
+		// >> M, N), so transpose A explicitly: K x M -> M x K.
+		t := c.scratch(p.M * p.K)
+		defer c.release(t)
+		transpose(t, as, p.K, p.M)
+		as = t
 	}
 	tB, ldb := blas.NoTrans, p.N
 	if p.TransB {
 		tB, ldb = blas.Trans, p.K
 	}
-	gonum.Implementation{}.Sgemm(tA, tB, p.M, p.N, p.K, 1, F(a), lda, F(b), ldb, beta, cs, p.N)
+	gonum.Implementation{}.Sgemm(blas.NoTrans, tB, p.M, p.N, p.K, 1, as, p.K, F(b), ldb, beta, cs, p.N)
 }
 
 // ColumnSum implements backend.Kernels.
@@ -74,4 +80,22 @@ func (c *Backend) ColumnSum(dst, src backend.View, rows int, accumulate bool) {
 			}
 		}
 	})
+}
+
+// transpose writes the cols x rows transpose of src (rows x cols) to dst,
+// in cache-sized tiles.
+func transpose(dst, src []float32, rows, cols int) {
+	const tile = 32
+	for i0 := 0; i0 < rows; i0 += tile {
+		i1 := min(i0+tile, rows)
+		for j0 := 0; j0 < cols; j0 += tile {
+			j1 := min(j0+tile, cols)
+			for i := i0; i < i1; i++ {
+				row := src[i*cols : i*cols+cols]
+				for j := j0; j < j1; j++ {
+					dst[j*rows+i] = row[j]
+				}
+			}
+		}
+	}
 }

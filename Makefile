@@ -4,7 +4,7 @@ GO        ?= go
 ADDR      ?= 127.0.0.1:8080
 FUZZTIME  ?= 20s
 
-.PHONY: all build run test test-go test-fuzz lint bench bench-go clean
+.PHONY: all build run test test-go test-fuzz lint bench bench-go bench-native clean
 
 all: build
 
@@ -31,7 +31,10 @@ test: lint test-go test-fuzz
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./engine/...
 
-bench: bench-go
+bench-native: build
+	./webmae bench --backend cpu
+
+bench: bench-go bench-native
 
 clean:
 	rm -f webmae

@@ -150,7 +150,11 @@ type rawEntry struct {
 // parseHeader decodes the JSON header, rejecting duplicate names.
 func parseHeader(hdr []byte) ([]headerEntry, map[string]string, error) {
 	dec := json.NewDecoder(bytes.NewReader(hdr))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, nil, fmt.Errorf("invalid JSON: %w", err)
+	}
+	if tok != json.Delim('{') {
 		return nil, nil, errors.New("not a JSON object")
 	}
 	var entries []headerEntry
@@ -218,7 +222,11 @@ func (r rawEntry) entry(name string) (headerEntry, error) {
 	if e.begin > e.end {
 		return headerEntry{}, fmt.Errorf("data_offsets [%d, %d] are reversed", e.begin, e.end)
 	}
-	if want, got := satMul(elems, dt.Size()), e.end-e.begin; want != got {
+	want, got := satMul(elems, dt.Size()), e.end-e.begin
+	if want == math.MaxUint64 {
+		return headerEntry{}, fmt.Errorf("shape %v of %s: the byte size overflows", r.Shape, r.DType)
+	}
+	if want != got {
 		return headerEntry{}, fmt.Errorf("shape %v of %s needs %d bytes, data_offsets [%d, %d] hold %d", r.Shape, r.DType, want, e.begin, e.end, got)
 	}
 	return e, nil

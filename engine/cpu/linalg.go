@@ -42,6 +42,18 @@ func (c *Backend) MatMul(out, a, b, bias backend.View, p backend.MatMul) {
 		}
 		return
 	}
+	if haveKernel {
+		am := matrix{data: F(a), ld: p.K, trans: p.TransA}
+		if p.TransA {
+			am.ld = p.M
+		}
+		bm := matrix{data: F(b), ld: p.N, trans: p.TransB}
+		if p.TransB {
+			bm.ld = p.K
+		}
+		c.gemm(p.M, p.N, p.K, am, bm, cs, beta != 0)
+		return
+	}
 	as := F(a)
 	if p.TransA {
 		// gonum's Trans x NoTrans kernel is several times slower than its

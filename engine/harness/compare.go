@@ -31,7 +31,9 @@ type Report struct {
 // OK reports whether every check passed.
 func (r Report) OK() bool { return len(r.Failures) == 0 }
 
-func (r *Report) fail(format string, a ...any) { r.Failures = append(r.Failures, fmt.Sprintf(format, a...)) }
+func (r *Report) fail(format string, a ...any) {
+	r.Failures = append(r.Failures, fmt.Sprintf(format, a...))
+}
 func (r *Report) line(format string, a ...any) { r.Lines = append(r.Lines, fmt.Sprintf(format, a...)) }
 
 // Compare checks got (from Run with adamwSteps AdamW steps at lr) against

@@ -24,7 +24,7 @@ func smallConfig(normPix bool) model.Config {
 // tensor against central differences of the loss along a random unit
 // direction restricted to that tensor: (L(p+hu) - L(p-hu)) / 2h vs g.u.
 //
-// Tolerance: with h = 1e-2 the truncation error is O(h^2 |L'''|) ~ 1e-5
+// Tolerance: with h = 1e-2 the truncation error is O(h^2 |L”'|) ~ 1e-5
 // here, and float32 rounding of the loss (~1e-7 relative, loss ~1)
 // contributes ~1e-7/h = 1e-5 (observed differences: at most 9e-5); we
 // allow 2e-4 absolute + 0.2% relative, far

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 )
@@ -112,6 +113,9 @@ func (c Config) Validate() error {
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
+	if err := checkConfigSize(c); err != nil {
+		return err
+	}
 	if c.ImageSize%c.PatchSize != 0 {
 		errs = append(errs, fmt.Errorf("patch_size %d does not divide image_size %d", c.PatchSize, c.ImageSize))
 	}
@@ -203,7 +207,11 @@ func (c Config) SaveConfig(path string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
+	err = writeFileAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("write config: %w", err)
 	}
 	return nil

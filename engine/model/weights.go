@@ -393,9 +393,6 @@ func LoadModelWithConfig(path, configPath string) (Config, []float32, WeightForm
 	if err != nil {
 		return Config{}, nil, 0, fmt.Errorf("load model: %w", err)
 	}
-	if err := checkConfigSize(cfg); err != nil {
-		return Config{}, nil, 0, fmt.Errorf("load model: %s: %w", configPath, err)
-	}
 	tensors, _, err := LoadSafetensorsFile(weightsPath)
 	if err != nil {
 		return Config{}, nil, 0, fmt.Errorf("load model: %w", err)
@@ -413,9 +410,6 @@ func LoadModelBytes(weights, configJSON []byte) (Config, []float32, WeightFormat
 	cfg, err := ParseConfig(configJSON)
 	if err != nil {
 		return Config{}, nil, 0, fmt.Errorf("load model: %w", err)
-	}
-	if err := checkConfigSize(cfg); err != nil {
-		return Config{}, nil, 0, fmt.Errorf("load model: config: %w", err)
 	}
 	tensors, _, err := ReadSafetensors(weights)
 	if err != nil {
@@ -465,7 +459,7 @@ func findConfig(weightsPath string) (string, error) {
 }
 
 // checkConfigSize refuses configurations whose layout would not fit in
-// memory or would overflow the size computations (Validate bounds no size).
+// memory or would overflow the size computations; part of Validate.
 func checkConfigSize(c Config) error {
 	const maxSide = 1 << 15
 	for _, v := range []int{c.ImageSize, c.HiddenSize, c.IntermediateSize, c.DecoderHiddenSize, c.DecoderIntermediateSize,

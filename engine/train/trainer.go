@@ -1,0 +1,309 @@
+// Package train pretrains an MAE: the data pipeline (png/jpeg decoding,
+// Fashion-MNIST IDX, the official augmentation), a fixed held-out split,
+// the official learning-rate schedule, the training loop on a mae.Model
+// with a serialisable random state, atomic checkpoints with exact resume,
+// evaluation against two non-learned baselines through the same code path,
+// and the run's reports (train.csv, a loss-curve SVG).
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+
+	"webmae/engine/backend"
+	"webmae/engine/mae"
+	"webmae/engine/model"
+)
+
+// Options are a run's hyper-parameters. They are recorded in the
+// checkpoint; a resumed run must use the same ones (Steps may change).
+type Options struct {
+	Steps  int     `json:"steps"`
+	Batch  int     `json:"batch"`
+	BaseLR float64 `json:"base_lr"`
+	Warmup int     `json:"warmup"`
+	Seed   uint64  `json:"seed"`
+	// MaskRatio is the training masking ratio (0: the config's).
+	MaskRatio float64 `json:"mask_ratio"`
+	// EvalEvery evaluates every so many steps (0: only at the end).
+	EvalEvery int `json:"eval_every"`
+	// EvalImages is the size of the eval set (default 256; Fashion-MNIST
+	// uses at most the test set).
+	EvalImages int `json:"eval_images"`
+	// F16 stores model.safetensors in half precision (checkpoints stay F32).
+	F16 bool `json:"f16"`
+}
+
+// Defaults.
+const (
+	DefaultEvalImages      = 256
+	DefaultCheckpointEvery = 5 * time.Minute
+	evalBatch              = 32
+)
+
+func (o *Options) fill(cfg model.Config) error {
+	if o.MaskRatio == 0 {
+		o.MaskRatio = cfg.MaskRatio
+	}
+	if o.EvalImages == 0 {
+		o.EvalImages = DefaultEvalImages
+	}
+	switch {
+	case o.Steps < 1:
+		return fmt.Errorf("steps %d < 1", o.Steps)
+	case o.Batch < 1:
+		return fmt.Errorf("batch %d < 1", o.Batch)
+	case !(o.BaseLR > 0) || math.IsInf(o.BaseLR, 0):
+		return fmt.Errorf("base learning rate %g is not positive", o.BaseLR)
+	case o.Warmup < 0:
+		return fmt.Errorf("warmup %d < 0", o.Warmup)
+	case o.EvalEvery < 0 || o.EvalImages < 1:
+		return fmt.Errorf("eval every %d steps on %d images", o.EvalEvery, o.EvalImages)
+	}
+	if err := cfg.ValidateRatio(o.MaskRatio); err != nil {
+		return fmt.Errorf("mask ratio: %w", err)
+	}
+	return nil
+}
+
+// StepInfo reports one finished training step.
+type StepInfo struct {
+	Step, Steps  int // steps done, steps of the run
+	Loss, LR     float64
+	ImagesPerSec float64 // since Run started
+	Elapsed      time.Duration
+}
+
+// EvalPoint is one evaluation of the model on the eval set.
+type EvalPoint struct {
+	Step int `json:"step"`
+	Metrics
+}
+
+// Hooks receive progress; every field is optional.
+type Hooks struct {
+	OnStep func(StepInfo)
+	OnEval func(EvalPoint)
+	// OnSave is called after each checkpoint with the step it holds.
+	OnSave func(step int)
+	// CheckpointEvery is the wall time between checkpoints (default 5
+	// minutes); a checkpoint is also written at the end and when the
+	// context is cancelled.
+	CheckpointEvery time.Duration
+}
+
+// ErrInterrupted is returned (wrapped) by Run when its context is
+// cancelled; the checkpoint was saved.
+var ErrInterrupted = errors.New("training interrupted")
+
+// Trainer is one training run writing to an output directory.
+type Trainer struct {
+	Opts  Options
+	Model *mae.Model
+	Data  *Dataset
+	Dir   string
+	Eval  *EvalSet
+	// Baselines are the baselines' metrics on Eval, by name.
+	Baselines map[string]Metrics
+
+	sched     Schedule
+	step      int
+	src       *rand.PCG // crops, flips and masking noise
+	rng       *rand.Rand
+	losses    []float32
+	lrs       []float32
+	evals     []EvalPoint
+	pass      *mae.Pass
+	evaluator *Evaluator
+	perm      []int
+	permEpoch int
+	saved     int // step of the checkpoint on disk, -1 if none
+}
+
+// trainStream separates the training random stream from the model init.
+const trainStream = 0x747261696e // "train"
+
+// New starts a run of a freshly initialised model (seeded with opts.Seed)
+// of configuration cfg on backend k. It refuses a directory that already
+// holds a checkpoint (resume it, or choose another directory).
+func New(k backend.Kernels, cfg model.Config, ds *Dataset, dir string, opts Options) (*Trainer, error) {
+	if _, err := os.Stat(filepath.Join(dir, CheckpointFileName)); err == nil {
+		return nil, fmt.Errorf("new run: %s already holds a checkpoint; resume it or choose another output directory", dir)
+	}
+	m, err := mae.NewInit(k, cfg, opts.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("new run: %w", err)
+	}
+	src := rand.NewPCG(opts.Seed, trainStream)
+	return newTrainer(m, ds, dir, opts, src)
+}
+
+func newTrainer(m *mae.Model, ds *Dataset, dir string, opts Options, src *rand.PCG) (*Trainer, error) {
+	cfg := m.Config
+	if err := opts.fill(cfg); err != nil {
+		return nil, fmt.Errorf("training options: %w", err)
+	}
+	if ds.Channels != cfg.NumChannels {
+		return nil, fmt.Errorf("data set has %d channels, model %d", ds.Channels, cfg.NumChannels)
+	}
+	if len(ds.Train) == 0 {
+		return nil, fmt.Errorf("data set %s has no training images", ds.Source)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("output directory: %w", err)
+	}
+	t := &Trainer{Opts: opts, Model: m, Data: ds, Dir: dir, src: src, rng: rand.New(src), permEpoch: -1, saved: -1,
+		sched: Schedule{BaseLR: opts.BaseLR, Batch: opts.Batch, Warmup: opts.Warmup, Steps: opts.Steps}}
+	var err error
+	if t.pass, err = m.NewPass(opts.Batch, cfg.NumKeep(opts.MaskRatio)); err != nil {
+		return nil, err
+	}
+	if t.Eval, err = NewEvalSet(ds, cfg, opts.EvalImages, EvalRatio, EvalMaskSeed); err != nil {
+		return nil, err
+	}
+	if t.evaluator, err = NewEvaluator(m, t.Eval, min(evalBatch, len(t.Eval.Images))); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Step is the number of steps done.
+func (t *Trainer) Step() int { return t.step }
+
+// Losses is the loss of every step done (a copy).
+func (t *Trainer) Losses() []float32 { return append([]float32(nil), t.losses...) }
+
+// Evals are the evaluations so far (a copy).
+func (t *Trainer) Evals() []EvalPoint { return append([]EvalPoint(nil), t.evals...) }
+
+// sample returns the training image of global sample index g: the data
+// are visited epoch by epoch, each epoch in a permutation drawn from
+// (seed, epoch) alone, so the order needs no saved state.
+func (t *Trainer) sample(g int) int {
+	n := len(t.Data.Train)
+	if e := g / n; e != t.permEpoch {
+		t.perm = rand.New(rand.NewPCG(t.Opts.Seed, uint64(e))).Perm(n)
+		t.permEpoch = e
+	}
+	return t.perm[g%n]
+}
+
+// batch draws the next batch's images (augmented, normalised) and masking.
+func (t *Trainer) batch() ([]float32, model.Masking, error) {
+	cfg := t.Model.Config
+	b, s := t.Opts.Batch, cfg.ImageSize
+	images := make([]float32, 0, b*cfg.NumChannels*s*s)
+	for i := 0; i < b; i++ {
+		p := t.Data.Train[t.sample(t.step*b+i)]
+		img, err := Augment(t.rng, p, s, t.Data.Norm)
+		if err != nil {
+			return nil, model.Masking{}, err
+		}
+		images = append(images, img...)
+	}
+	l := cfg.NumPatches()
+	mk, err := model.MaskFromNoise(model.RandomNoise(t.rng, b, l), b, l, t.pass.K)
+	return images, mk, err
+}
+
+// Run trains until Opts.Steps steps are done, evaluating every EvalEvery
+// steps and at the end, checkpointing every hooks.CheckpointEvery and at
+// the end. When ctx is cancelled it saves a checkpoint after the current
+// step and returns an error wrapping ErrInterrupted. A NaN or infinite
+// loss stops the run with an error; the last checkpoint is left as it was.
+func (t *Trainer) Run(ctx context.Context, hooks Hooks) error {
+	every := hooks.CheckpointEvery
+	if every <= 0 {
+		every = DefaultCheckpointEvery
+	}
+	if t.Baselines == nil {
+		t.Baselines = map[string]Metrics{}
+		for _, name := range baselineNames {
+			m, err := t.Eval.Baseline(name)
+			if err != nil {
+				return err
+			}
+			t.Baselines[name] = m
+		}
+	}
+	start, lastSave, first := time.Now(), time.Now(), t.step
+	for t.step < t.Opts.Steps {
+		if ctx.Err() != nil {
+			if err := t.save(hooks); err != nil {
+				return err
+			}
+			return fmt.Errorf("%w at step %d; checkpoint saved in %s", ErrInterrupted, t.step, t.Dir)
+		}
+		images, mk, err := t.batch()
+		if err != nil {
+			return fmt.Errorf("step %d: batch: %w", t.step+1, err)
+		}
+		if err := t.pass.SetInputs(images, mk); err != nil {
+			return fmt.Errorf("step %d: %w", t.step+1, err)
+		}
+		t.pass.Forward()
+		loss, err := t.pass.Loss()
+		if err != nil {
+			return fmt.Errorf("step %d: %w", t.step+1, err)
+		}
+		lr := t.sched.LR(t.step)
+		if math.IsNaN(float64(loss)) || math.IsInf(float64(loss), 0) {
+			return fmt.Errorf("step %d: loss is %g (lr %.3g); stopped without saving: the last good checkpoint (step %d) is kept in %s",
+				t.step+1, loss, lr, t.saved, t.Dir)
+		}
+		t.pass.Backward()
+		t.Model.AdamW(lr)
+		t.step++
+		t.losses = append(t.losses, loss)
+		t.lrs = append(t.lrs, float32(lr))
+		if hooks.OnStep != nil {
+			el := time.Since(start)
+			hooks.OnStep(StepInfo{Step: t.step, Steps: t.Opts.Steps, Loss: float64(loss), LR: lr, Elapsed: el,
+				ImagesPerSec: float64((t.step-first)*t.Opts.Batch) / el.Seconds()})
+		}
+		if (t.Opts.EvalEvery > 0 && t.step%t.Opts.EvalEvery == 0) || t.step == t.Opts.Steps {
+			if err := t.evaluate(hooks); err != nil {
+				return err
+			}
+		}
+		if time.Since(lastSave) >= every && t.step < t.Opts.Steps {
+			if err := t.save(hooks); err != nil {
+				return err
+			}
+			lastSave = time.Now()
+		}
+	}
+	if err := t.save(hooks); err != nil {
+		return err
+	}
+	return t.writeQuality()
+}
+
+func (t *Trainer) evaluate(hooks Hooks) error {
+	m, err := t.evaluator.Evaluate()
+	if err != nil {
+		return fmt.Errorf("step %d: %w", t.step, err)
+	}
+	if math.IsNaN(m.MSE) || math.IsInf(m.MSE, 0) {
+		return fmt.Errorf("step %d: eval MSE is %g; stopped without saving: the last good checkpoint (step %d) is kept in %s", t.step, m.MSE, t.saved, t.Dir)
+	}
+	p := EvalPoint{Step: t.step, Metrics: m}
+	if n := len(t.evals); n > 0 && t.evals[n-1].Step == t.step {
+		t.evals[n-1] = p
+	} else {
+		t.evals = append(t.evals, p)
+	}
+	if hooks.OnEval != nil {
+		hooks.OnEval(p)
+	}
+	return nil
+}
+
+// Evaluate measures the model's current parameters on the eval set.
+func (t *Trainer) Evaluate() (Metrics, error) { return t.evaluator.Evaluate() }

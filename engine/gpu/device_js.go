@@ -1,0 +1,272 @@
+//go:build js
+
+package gpu
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"syscall/js"
+	"unsafe"
+
+	"github.com/oliverbestmann/webgpu/wgpu"
+)
+
+// The binding's js side does not forward requiredLimits to requestDevice,
+// pushes no error scopes and exposes no way to reach the underlying
+// JavaScript objects. This file opens the device with syscall/js (so the
+// adapter's larger limits can be requested), and converts between the
+// binding's wrappers, which are structs holding exactly one js.Value, and
+// js.Value. The assertions below break the build if that layout changes.
+type jsHandle struct{ v js.Value }
+
+var (
+	_ = [1]struct{}{}[unsafe.Sizeof(wgpu.Device{})-unsafe.Sizeof(jsHandle{})]
+	_ = [1]struct{}{}[unsafe.Sizeof(wgpu.ShaderModule{})-unsafe.Sizeof(jsHandle{})]
+)
+
+// device holds the platform handles and the errors the browser delivers
+// asynchronously.
+type device struct {
+	device *wgpu.Device
+	js     js.Value // GPUDevice
+
+	mu    sync.Mutex
+	async error // device loss or an uncaptured error
+	funcs []js.Func
+}
+
+func (d *device) release() {
+	if d == nil {
+		return
+	}
+	if d.js.Truthy() {
+		d.js.Call("destroy")
+	}
+	for _, f := range d.funcs {
+		f.Release()
+	}
+	d.funcs = nil
+}
+
+func (d *device) setAsync(err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.async == nil || (errors.Is(err, ErrDeviceLost) && !errors.Is(d.async, ErrDeviceLost)) {
+		d.async = err
+	}
+}
+
+// await waits for a JavaScript promise. It must not run on the browser's
+// event loop callback stack (call it from a goroutine).
+func await(ctx context.Context, promise js.Value) (js.Value, error) {
+	type result struct {
+		v   js.Value
+		err error
+	}
+	ch := make(chan result, 1)
+	onOK := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		v := js.Undefined()
+		if len(args) > 0 {
+			v = args[0]
+		}
+		ch <- result{v: v}
+		return nil
+	})
+	defer onOK.Release()
+	onErr := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		msg := "promise rejected"
+		if len(args) > 0 {
+			msg = jsString(args[0])
+		}
+		ch <- result{err: errors.New(msg)}
+		return nil
+	})
+	defer onErr.Release()
+	promise.Call("then", onOK, onErr)
+	select {
+	case r := <-ch:
+		return r.v, r.err
+	case <-ctx.Done():
+		return js.Undefined(), ctx.Err()
+	}
+}
+
+// jsString renders a JavaScript error or value.
+func jsString(v js.Value) string {
+	if v.Type() == js.TypeObject && v.Get("message").Type() == js.TypeString {
+		return v.Get("message").String()
+	}
+	return v.Call("toString").String()
+}
+
+func jsGet(v js.Value, name string) string {
+	if !v.Truthy() {
+		return ""
+	}
+	f := v.Get(name)
+	if f.Type() != js.TypeString {
+		return ""
+	}
+	return f.String()
+}
+
+// limitNames are the adapter limits requested at their adapter values.
+var limitNames = []string{
+	"maxStorageBufferBindingSize", "maxBufferSize", "maxComputeWorkgroupStorageSize",
+	"maxComputeInvocationsPerWorkgroup", "maxComputeWorkgroupSizeX", "maxComputeWorkgroupSizeY",
+	"maxComputeWorkgroupsPerDimension", "maxStorageBuffersPerShaderStage",
+	"minStorageBufferOffsetAlignment", "minUniformBufferOffsetAlignment",
+}
+
+// openDevice requests navigator.gpu's adapter and a device with the
+// adapter's larger limits.
+func openDevice(ctx context.Context) (*device, Info, error) {
+	gpu := js.Global().Get("navigator").Get("gpu")
+	if !gpu.Truthy() {
+		return nil, Info{}, errors.New("gpu: WebGPU is not available in this browser (navigator.gpu is missing)")
+	}
+	adapter, err := await(ctx, gpu.Call("requestAdapter", map[string]any{"powerPreference": "high-performance"}))
+	if err != nil {
+		return nil, Info{}, fmt.Errorf("gpu: requestAdapter: %w", err)
+	}
+	if !adapter.Truthy() {
+		return nil, Info{}, errors.New("gpu: no WebGPU adapter")
+	}
+	al := adapter.Get("limits")
+	req := map[string]any{}
+	for _, n := range limitNames {
+		if v := al.Get(n); v.Type() == js.TypeNumber {
+			req[n] = v.Float()
+		}
+	}
+	var features []any
+	var info Info
+	fs := js.Global().Get("Array").Call("from", adapter.Get("features"))
+	for i := 0; i < fs.Length(); i++ {
+		info.Features = append(info.Features, fs.Index(i).String())
+	}
+	ai := adapter.Get("info")
+	info.Vendor = jsGet(ai, "vendor")
+	info.Adapter = jsGet(ai, "device")
+	if info.Adapter == "" {
+		info.Adapter = jsGet(ai, "architecture")
+	}
+	if info.Adapter == "" {
+		info.Adapter = info.Vendor
+	}
+	if info.Adapter == "" {
+		info.Adapter = "browser adapter"
+	}
+	info.Description = jsGet(ai, "description")
+	info.Backend = "webgpu"
+	if adapter.Get("isFallbackAdapter").Truthy() {
+		info.AdapterType = "fallback"
+	}
+
+	dv, err := await(ctx, adapter.Call("requestDevice", map[string]any{
+		"label":            "webmae",
+		"requiredLimits":   req,
+		"requiredFeatures": features,
+	}))
+	if err != nil {
+		return nil, Info{}, fmt.Errorf("gpu: requestDevice on %s: %w", info.Adapter, err)
+	}
+	dl := dv.Get("limits")
+	num := func(n string) uint64 { return uint64(dl.Get(n).Float()) }
+	info.Limits = Limits{
+		MaxStorageBufferBindingSize:     num("maxStorageBufferBindingSize"),
+		MaxBufferSize:                   num("maxBufferSize"),
+		MinStorageBufferOffsetAlignment: uint32(num("minStorageBufferOffsetAlignment")),
+		MinUniformBufferOffsetAlignment: uint32(num("minUniformBufferOffsetAlignment")),
+		MaxComputeWorkgroupStorageSize:  uint32(num("maxComputeWorkgroupStorageSize")),
+		MaxComputeInvocationsPerWG:      uint32(num("maxComputeInvocationsPerWorkgroup")),
+		MaxComputeWorkgroupsPerDim:      uint32(num("maxComputeWorkgroupsPerDimension")),
+		MaxStorageBuffersPerStage:       uint32(num("maxStorageBuffersPerShaderStage")),
+	}
+
+	d := &device{js: dv}
+	d.device = (*wgpu.Device)(unsafe.Pointer(&jsHandle{v: dv}))
+	onLost := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		msg := "unknown reason"
+		if len(args) > 0 {
+			msg = jsGet(args[0], "reason") + ": " + jsGet(args[0], "message")
+		}
+		d.setAsync(fmt.Errorf("%w: %s", ErrDeviceLost, msg))
+		return nil
+	})
+	onError := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		msg := "uncaptured WebGPU error"
+		if len(args) > 0 {
+			msg = jsString(args[0].Get("error"))
+		}
+		d.setAsync(fmt.Errorf("gpu: %s", msg))
+		return nil
+	})
+	d.funcs = append(d.funcs, onLost, onError)
+	dv.Get("lost").Call("then", onLost)
+	dv.Call("addEventListener", "uncapturederror", onError)
+	return d, info, nil
+}
+
+// errorScope runs fn inside a validation error scope and returns fn's error
+// or the scope's.
+func (b *Backend) errorScope(fn func() error) error {
+	dev := b.dev.js
+	dev.Call("pushErrorScope", "validation")
+	err := fn()
+	e, perr := await(context.Background(), dev.Call("popErrorScope"))
+	switch {
+	case err != nil:
+		return err
+	case perr != nil:
+		return fmt.Errorf("popErrorScope: %w", perr)
+	case e.Truthy():
+		return errors.New(jsString(e))
+	}
+	return nil
+}
+
+// compilationError returns the first error message of getCompilationInfo
+// as a ShaderError (file and entry are filled in by the caller).
+func (b *Backend) compilationError(mod *wgpu.ShaderModule) error {
+	m := (*jsHandle)(unsafe.Pointer(mod)).v
+	if m.Get("getCompilationInfo").Type() != js.TypeFunction {
+		return nil
+	}
+	ci, err := await(context.Background(), m.Call("getCompilationInfo"))
+	if err != nil {
+		return nil // no information; pipeline creation reports the error
+	}
+	msgs := ci.Get("messages")
+	for i := 0; i < msgs.Length(); i++ {
+		msg := msgs.Index(i)
+		if msg.Get("type").String() != "error" {
+			continue
+		}
+		return &ShaderError{
+			Line: msg.Get("lineNum").Int(),
+			Col:  msg.Get("linePos").Int(),
+			Msg:  msg.Get("message").String(),
+			Err:  errors.New(msg.Get("message").String()),
+		}
+	}
+	return nil
+}
+
+// waitMap: the binding's TryMapAsync already awaited the promise.
+func (b *Backend) waitMap(done *bool) error {
+	if !*done {
+		return errors.New("gpu: buffer map did not complete")
+	}
+	return nil
+}
+
+// asyncError reports device loss or an uncaptured error delivered by the
+// browser's callbacks.
+func (b *Backend) asyncError() error {
+	b.dev.mu.Lock()
+	defer b.dev.mu.Unlock()
+	return b.dev.async
+}

@@ -1,0 +1,250 @@
+// Package gpu implements backend.Kernels with WGSL compute shaders on
+// WebGPU through github.com/oliverbestmann/webgpu: wgpu-native when built
+// natively (Vulkan first, so Mesa's lavapipe is found on machines without a
+// GPU), the browser's navigator.gpu under GOOS=js.
+//
+// Execution model:
+//   - Buffers are plain storage buffers of float32 (or int32) elements. A
+//     backend.View (buffer, offset, length) is bound as the whole buffer when
+//     the buffer fits one storage binding, otherwise as an aligned window of
+//     the buffer that contains the view; the residual element offset goes to
+//     the kernel in its uniform block. So views of one flat parameter buffer
+//     larger than maxStorageBufferBindingSize (the `base` preset's 448 MB)
+//     work as long as each view fits a binding; elementwise kernels (AdamW,
+//     Zero, Copy, Add, GELU) split larger views into chunks.
+//   - Pipelines, bind group layouts and bind groups are created once and
+//     cached (bind groups by pipeline layout and bound ranges); per-dispatch
+//     parameters are written into a host-side uniform arena that is uploaded
+//     with one writeBuffer per submit and bound with dynamic offsets. In a
+//     steady-state training step no GPU object is created.
+//   - Every kernel is recorded into one command encoder and one compute pass;
+//     Submit finishes and submits it; Read submits pending work, copies the
+//     view to a staging buffer and maps it. Write submits pending work first
+//     so that it is ordered after the kernels issued before it.
+//   - Kernel methods cannot return errors (the backend.Kernels contract):
+//     device-side failures (limits exceeded, shader compile or validation
+//     errors, device loss) are recorded and returned once by the next Submit
+//     or Read; the work recorded since the last submit is dropped and the
+//     kernels issued after the failure are skipped. Device loss stays
+//     reported (ErrDeviceLost) until the backend is replaced. Programming
+//     errors (mismatched view lengths, views of another backend) panic, as in
+//     engine/cpu.
+package gpu
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/oliverbestmann/webgpu/wgpu"
+
+	"webmae/engine/backend"
+)
+
+// Info describes the adapter and device a Backend runs on.
+type Info struct {
+	Adapter     string   // device name, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)"
+	Vendor      string   // vendor string, if the platform reports one
+	Description string   // driver description, if reported
+	Backend     string   // "vulkan", "metal", "webgpu" (browser), ...
+	AdapterType string   // "cpu", "discrete-gpu", ... ("" when unknown)
+	Features    []string // adapter features, e.g. "shader-f16"
+	Limits      Limits   // the limits granted to the device
+}
+
+// Limits are the device limits the backend depends on.
+type Limits struct {
+	MaxStorageBufferBindingSize     uint64
+	MaxBufferSize                   uint64
+	MinStorageBufferOffsetAlignment uint32
+	MinUniformBufferOffsetAlignment uint32
+	MaxComputeWorkgroupStorageSize  uint32
+	MaxComputeInvocationsPerWG      uint32
+	MaxComputeWorkgroupsPerDim      uint32
+	MaxStorageBuffersPerStage       uint32
+}
+
+// required returns what the shaders need from any device (WebGPU's default
+// limits provide it).
+func required() Limits {
+	return Limits{
+		MaxComputeWorkgroupStorageSize: 16384, // attention: (2*MAX_T + MAX_HD + WG) floats
+		MaxComputeInvocationsPerWG:     256,
+		MaxStorageBuffersPerStage:      7, // layernorm
+	}
+}
+
+// check reports the first limit of l below the requirements.
+func (l Limits) check() error {
+	requirements := required()
+	switch {
+	case l.MaxComputeWorkgroupStorageSize < requirements.MaxComputeWorkgroupStorageSize:
+		return fmt.Errorf("gpu: device maxComputeWorkgroupStorageSize %d < %d needed", l.MaxComputeWorkgroupStorageSize, requirements.MaxComputeWorkgroupStorageSize)
+	case l.MaxComputeInvocationsPerWG < requirements.MaxComputeInvocationsPerWG:
+		return fmt.Errorf("gpu: device maxComputeInvocationsPerWorkgroup %d < %d needed", l.MaxComputeInvocationsPerWG, requirements.MaxComputeInvocationsPerWG)
+	case l.MaxStorageBuffersPerStage < requirements.MaxStorageBuffersPerStage:
+		return fmt.Errorf("gpu: device maxStorageBuffersPerShaderStage %d < %d needed", l.MaxStorageBuffersPerStage, requirements.MaxStorageBuffersPerStage)
+	case l.MaxComputeWorkgroupsPerDim < 1024:
+		return fmt.Errorf("gpu: device maxComputeWorkgroupsPerDimension %d is too small", l.MaxComputeWorkgroupsPerDim)
+	case l.MinStorageBufferOffsetAlignment == 0 || l.MinStorageBufferOffsetAlignment&(l.MinStorageBufferOffsetAlignment-1) != 0:
+		return fmt.Errorf("gpu: device minStorageBufferOffsetAlignment %d is not a power of two", l.MinStorageBufferOffsetAlignment)
+	}
+	return nil
+}
+
+// Backend is the WebGPU implementation of backend.Kernels. It is not safe
+// for concurrent use.
+type Backend struct {
+	dev   *device // platform handles (device_native.go, device_js.go)
+	info  Info
+	queue *wgpu.Queue
+
+	// bind windows (see bindRange)
+	align      uint64 // storage offset alignment, bytes
+	window     uint64 // largest binding size used, bytes, multiple of align
+	halfWindow uint64 // window grid step, bytes
+	chunk      int    // largest view an elementwise dispatch takes, elements
+
+	shaders   map[string]string // specialised WGSL by module key
+	modules   map[string]*wgpu.ShaderModule
+	layouts   map[int]*layout
+	pipelines map[pipeKey]*pipeline
+	groups    map[groupKey]*wgpu.BindGroup
+
+	rec recorder
+
+	dummy    *wgpu.Buffer // bound to unused binding slots
+	staging  *wgpu.Buffer // readback
+	stageLen uint64
+	scratch  map[string]*Buffer
+	buffers  []*Buffer // every buffer made, destroyed by Release
+
+	err      error // first device-side error; sticky
+	released bool
+}
+
+var _ backend.Kernels = (*Backend)(nil)
+
+// New opens the default WebGPU adapter and device (natively: Vulkan first,
+// then any backend wgpu-native supports) with the adapter's larger limits.
+func New(ctx context.Context) (*Backend, error) {
+	dev, info, err := openDevice(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := info.Limits.check(); err != nil {
+		dev.release()
+		return nil, fmt.Errorf("%w (adapter %s)", err, info.Adapter)
+	}
+	b := &Backend{
+		dev:       dev,
+		info:      info,
+		queue:     dev.device.GetQueue(),
+		shaders:   map[string]string{},
+		modules:   map[string]*wgpu.ShaderModule{},
+		layouts:   map[int]*layout{},
+		pipelines: map[pipeKey]*pipeline{},
+		groups:    map[groupKey]*wgpu.BindGroup{},
+		scratch:   map[string]*Buffer{},
+	}
+	l := info.Limits
+	b.align = uint64(l.MinStorageBufferOffsetAlignment)
+	b.window = min(l.MaxStorageBufferBindingSize, l.MaxBufferSize) &^ (b.align - 1)
+	b.halfWindow = (b.window / 2) &^ (b.align - 1)
+	b.chunk = int(b.halfWindow / 4)
+	if err := b.init(); err != nil {
+		b.Release()
+		return nil, err
+	}
+	return b, nil
+}
+
+// init creates the objects every dispatch needs.
+func (b *Backend) init() error {
+	var err error
+	b.dummy, err = b.dev.device.TryCreateBuffer(&wgpu.BufferDescriptor{
+		Label: "webmae dummy binding",
+		Size:  16,
+		Usage: wgpu.BufferUsageStorage,
+	})
+	if err != nil {
+		return fmt.Errorf("gpu: create dummy buffer: %w", err)
+	}
+	return b.rec.init(b)
+}
+
+// Info returns the adapter description and granted limits.
+func (b *Backend) Info() Info { return b.info }
+
+// Name implements backend.Kernels: "gpu: <adapter> (<backend>)".
+func (b *Backend) Name() string {
+	return fmt.Sprintf("gpu: %s (%s)", b.info.Adapter, b.info.Backend)
+}
+
+// String is a one-line report: name, adapter type and features.
+func (info Info) String() string {
+	s := fmt.Sprintf("%s (%s", info.Adapter, info.Backend)
+	if info.AdapterType != "" {
+		s += ", " + info.AdapterType
+	}
+	s += ")"
+	if info.Description != "" {
+		s += " " + info.Description
+	}
+	if len(info.Features) > 0 {
+		s += " features: " + strings.Join(info.Features, " ")
+	}
+	return s
+}
+
+// Err returns the first device-side error recorded so far, if any, without
+// submitting.
+func (b *Backend) Err() error { return b.err }
+
+// fail records err as the backend's sticky error (the first one wins).
+func (b *Backend) fail(err error) {
+	if b.err == nil {
+		b.err = classify(err)
+	}
+}
+
+// Release implements backend.Kernels: it frees every buffer, pipeline and the
+// device. The backend must not be used afterwards.
+func (b *Backend) Release() {
+	if b.released {
+		return
+	}
+	b.released = true
+	b.rec.release()
+	for _, g := range b.groups {
+		g.Release()
+	}
+	for _, p := range b.pipelines {
+		p.pipe.Release()
+	}
+	for _, l := range b.layouts {
+		l.pipeLayout.Release()
+		l.groupLayout.Release()
+	}
+	for _, m := range b.modules {
+		m.Release()
+	}
+	for _, buf := range b.buffers {
+		if buf.buf != nil {
+			buf.buf.Destroy()
+			buf.buf.Release()
+			buf.buf = nil
+		}
+	}
+	for _, buf := range []*wgpu.Buffer{b.dummy, b.staging} {
+		if buf != nil {
+			buf.Destroy()
+			buf.Release()
+		}
+	}
+	b.groups, b.pipelines, b.layouts, b.modules, b.buffers = nil, nil, nil, nil, nil
+	if b.queue != nil {
+		b.queue.Release()
+	}
+	b.dev.release()
+}

@@ -1,0 +1,222 @@
+package gpu
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/oliverbestmann/webgpu/wgpu"
+
+	"webmae/shaders"
+)
+
+// kernel names one compute entry point of a WGSL file.
+type kernel struct {
+	file  string // in package shaders, e.g. "matmul.wgsl"
+	entry string // entry point
+	slots int    // storage bindings 1..slots (binding 0 is the uniform block)
+	spec  string // comma-separated bool consts of the file set to true
+}
+
+type pipeKey struct{ file, entry, spec string }
+
+// layout is the bind group and pipeline layout shared by every kernel with
+// the same number of storage slots: binding 0 a uniform block with a dynamic
+// offset, bindings 1..slots read-write storage buffers.
+type layout struct {
+	slots       int
+	groupLayout *wgpu.BindGroupLayout
+	pipeLayout  *wgpu.PipelineLayout
+}
+
+// pipeline is a compiled kernel plus the integer consts of its source
+// (workgroup and tile sizes), so the host never restates them.
+type pipeline struct {
+	k      kernel
+	pipe   *wgpu.ComputePipeline
+	layout *layout
+	consts map[string]int
+}
+
+// constant returns the WGSL const name of the kernel's source; a missing
+// const is a bug in this package.
+func (p *pipeline) constant(name string) int {
+	v, ok := p.consts[name]
+	if !ok {
+		panic(fmt.Sprintf("gpu: %s has no const %s", p.k.file, name))
+	}
+	return v
+}
+
+var constDecl = regexp.MustCompile(`(?m)^const ([A-Za-z_][A-Za-z0-9_]*) = (\d+)u;`)
+
+// parseConsts collects the top-level `const NAME = <int>u;` lines of src.
+func parseConsts(src string) map[string]int {
+	out := map[string]int{}
+	for _, m := range constDecl.FindAllStringSubmatch(src, -1) {
+		v, err := strconv.Atoi(m[2])
+		if err == nil {
+			out[m[1]] = v
+		}
+	}
+	return out
+}
+
+// specialise sets the listed `const NAME = false;` lines of src to true.
+func specialise(file, src, spec string) (string, error) {
+	if spec == "" {
+		return src, nil
+	}
+	for _, name := range strings.Split(spec, ",") {
+		decl := "const " + name + " = false;"
+		if strings.Count(src, decl) != 1 {
+			return "", fmt.Errorf("gpu: %s: specialisation %q needs exactly one line %q", file, name, decl)
+		}
+		src = strings.Replace(src, decl, "const "+name+" = true; ", 1)
+	}
+	return src, nil
+}
+
+// source returns the specialised WGSL of a kernel (cached).
+func (b *Backend) source(k kernel) (string, error) {
+	key := k.file + "|" + k.spec
+	if s, ok := b.shaders[key]; ok {
+		return s, nil
+	}
+	src, err := shaders.Source(k.file)
+	if err != nil {
+		return "", fmt.Errorf("gpu: %w", err)
+	}
+	src, err = specialise(k.file, src, k.spec)
+	if err != nil {
+		return "", err
+	}
+	b.shaders[key] = src
+	return src, nil
+}
+
+// module compiles (once) the shader module of a kernel.
+func (b *Backend) module(k kernel) (*wgpu.ShaderModule, string, error) {
+	src, err := b.source(k)
+	if err != nil {
+		return nil, "", err
+	}
+	key := k.file + "|" + k.spec
+	if m, ok := b.modules[key]; ok {
+		return m, src, nil
+	}
+	var mod *wgpu.ShaderModule
+	err = b.errorScope(func() error {
+		var err error
+		mod, err = b.dev.device.TryCreateShaderModule(&wgpu.ShaderModuleDescriptor{
+			Label:      k.file,
+			WGSLSource: &wgpu.ShaderSourceWGSL{Code: src},
+		})
+		if err != nil {
+			return err
+		}
+		return b.compilationError(mod)
+	})
+	if err != nil {
+		var se *ShaderError
+		if errors.As(err, &se) {
+			se.File, se.Entry = k.file, k.entry
+			se.Text = sourceLine(src, se.Line)
+			return nil, "", se
+		}
+		return nil, "", shaderError(k.file, k.entry, src, err)
+	}
+	b.modules[key] = mod
+	return mod, src, nil
+}
+
+// layoutFor returns (creating once) the layout with the given storage slots.
+func (b *Backend) layoutFor(slots int) (*layout, error) {
+	if l, ok := b.layouts[slots]; ok {
+		return l, nil
+	}
+	entries := []wgpu.BindGroupLayoutEntry{{
+		Binding:    0,
+		Visibility: wgpu.ShaderStageCompute,
+		Buffer: wgpu.BufferBindingLayout{
+			Type:             wgpu.BufferBindingTypeUniform,
+			HasDynamicOffset: true,
+		},
+	}}
+	for i := 1; i <= slots; i++ {
+		entries = append(entries, wgpu.BindGroupLayoutEntry{
+			Binding:    uint32(i),
+			Visibility: wgpu.ShaderStageCompute,
+			Buffer:     wgpu.BufferBindingLayout{Type: wgpu.BufferBindingTypeStorage},
+		})
+	}
+	l := &layout{slots: slots}
+	err := b.errorScope(func() error {
+		var err error
+		l.groupLayout, err = b.dev.device.TryCreateBindGroupLayout(&wgpu.BindGroupLayoutDescriptor{
+			Label:   fmt.Sprintf("webmae %d storage slots", slots),
+			Entries: entries,
+		})
+		if err != nil {
+			return err
+		}
+		l.pipeLayout, err = b.dev.device.TryCreatePipelineLayout(&wgpu.PipelineLayoutDescriptor{
+			Label:            fmt.Sprintf("webmae %d storage slots", slots),
+			BindGroupLayouts: []*wgpu.BindGroupLayout{l.groupLayout},
+		})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("gpu: create layout with %d storage slots: %w", slots, err)
+	}
+	b.layouts[slots] = l
+	return l, nil
+}
+
+// pipeline returns the compiled pipeline of k, creating it on first use.
+func (b *Backend) pipeline(k kernel) (*pipeline, error) {
+	key := pipeKey{k.file, k.entry, k.spec}
+	if p, ok := b.pipelines[key]; ok {
+		return p, nil
+	}
+	mod, src, err := b.module(k)
+	if err != nil {
+		return nil, err
+	}
+	l, err := b.layoutFor(k.slots)
+	if err != nil {
+		return nil, err
+	}
+	p := &pipeline{k: k, layout: l, consts: parseConsts(src)}
+	err = b.errorScope(func() error {
+		var err error
+		p.pipe, err = b.dev.device.TryCreateComputePipeline(&wgpu.ComputePipelineDescriptor{
+			Layout: l.pipeLayout,
+			Compute: wgpu.ProgrammableStageDescriptor{
+				Module:     mod,
+				EntryPoint: k.entry,
+			},
+		})
+		return err
+	})
+	if err != nil {
+		// Validation of the entry point against the layout (and, in
+		// browsers, deferred compile errors) surface here.
+		return nil, shaderError(k.file, k.entry, src, err)
+	}
+	b.pipelines[key] = p
+	return p, nil
+}
+
+// Warm compiles every pipeline the backend uses, so that compile errors and
+// compile time show up at start-up rather than in the first training step.
+func (b *Backend) Warm() error {
+	for _, k := range allKernels() {
+		if _, err := b.pipeline(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,175 @@
+// layernorm.wgsl: LayerNorm forward and backward over the rows of x.
+//
+// Layouts (row-major f32, element offsets off_* into each binding):
+//   x, y, dy, dx   rows x dim
+//   gamma, beta    dim;   dgamma, dbeta  dim
+//   mean, rstd     rows   (saved by the forward for the backward)
+//
+// layernorm (one workgroup per row, WG threads striding over the row):
+//   mean = sum(x)/dim; var = sum((x-mean)^2)/dim (two passes, biased);
+//   rstd = 1/sqrt(var + eps); y = (x - mean) * rstd * gamma + beta.
+// layernorm_backward_dx (one workgroup per row):
+//   xhat = (x-mean)*rstd; g = dy*gamma;
+//   dx (+)= rstd * (g - mean(g) - xhat * mean(g*xhat))   (flags bit 0: +=)
+// layernorm_backward_params (one workgroup per COLS columns, COLS x LANES
+//   threads; thread (x, y) walks rows y, y+LANES, ...; fixed-order combine):
+//   dgamma[j] = sum_r dy[r,j] * xhat[r,j];  dbeta[j] = sum_r dy[r,j]
+// Row reductions are tree reductions in workgroup memory (WG a power of 2).
+// The row grid may be 2-D: row = wid.y * num_workgroups.x + wid.x.
+
+const WG = 128u;
+const COLS = 32u;
+const LANES = 8u;
+
+struct Params {
+    rows: u32,
+    dim: u32,
+    eps: f32,
+    flags: u32,
+    off_out: u32,   // y (forward), dx (backward dx), dgamma (backward params)
+    off_x: u32,
+    off_mean: u32,
+    off_rstd: u32,
+    off_gamma: u32, // gamma (forward, backward dx)
+    off_beta: u32,  // beta (forward), dbeta (backward params)
+    off_dy: u32,
+}
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read_write> x: array<f32>;
+@group(0) @binding(3) var<storage, read_write> mean: array<f32>;
+@group(0) @binding(4) var<storage, read_write> rstd: array<f32>;
+@group(0) @binding(5) var<storage, read_write> gamma: array<f32>;
+@group(0) @binding(6) var<storage, read_write> beta: array<f32>; // dbeta in the backward
+@group(0) @binding(7) var<storage, read_write> dy: array<f32>;
+
+var<workgroup> red: array<f32, WG>;
+var<workgroup> red2: array<f32, WG>;
+var<workgroup> partial: array<f32, COLS * LANES>;
+var<workgroup> partial2: array<f32, COLS * LANES>;
+
+// reduce_sum sums v over the workgroup; every thread gets the total.
+fn reduce_sum(lid: u32, v: f32) -> f32 {
+    red[lid] = v;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s >>= 1u) {
+        if (lid < s) {
+            red[lid] += red[lid + s];
+        }
+        workgroupBarrier();
+    }
+    let total = red[0];
+    workgroupBarrier(); // red may be reused right after
+    return total;
+}
+
+// reduce_sum2 sums two values at once.
+fn reduce_sum2(lid: u32, v: f32, w: f32) -> vec2<f32> {
+    red[lid] = v;
+    red2[lid] = w;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s >>= 1u) {
+        if (lid < s) {
+            red[lid] += red[lid + s];
+            red2[lid] += red2[lid + s];
+        }
+        workgroupBarrier();
+    }
+    let total = vec2<f32>(red[0], red2[0]);
+    workgroupBarrier();
+    return total;
+}
+
+@compute @workgroup_size(WG)
+fn layernorm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+             @builtin(local_invocation_index) lid: u32) {
+    let row = wid.y * nwg.x + wid.x;
+    if (row >= P.rows) {
+        return; // uniform per workgroup
+    }
+    let dim = P.dim;
+    let base = P.off_x + row * dim;
+    var s = 0.0;
+    for (var j = lid; j < dim; j += WG) {
+        s += x[base + j];
+    }
+    let mu = reduce_sum(lid, s) / f32(dim);
+    var q = 0.0;
+    for (var j = lid; j < dim; j += WG) {
+        let d = x[base + j] - mu;
+        q += d * d;
+    }
+    let variance = reduce_sum(lid, q) / f32(dim);
+    let r = 1.0 / sqrt(variance + P.eps);
+    let obase = P.off_out + row * dim;
+    for (var j = lid; j < dim; j += WG) {
+        out[obase + j] = (x[base + j] - mu) * r * gamma[P.off_gamma + j] + beta[P.off_beta + j];
+    }
+    if (lid == 0u) {
+        mean[P.off_mean + row] = mu;
+        rstd[P.off_rstd + row] = r;
+    }
+}
+
+@compute @workgroup_size(WG)
+fn layernorm_backward_dx(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                         @builtin(local_invocation_index) lid: u32) {
+    let row = wid.y * nwg.x + wid.x;
+    if (row >= P.rows) {
+        return;
+    }
+    let dim = P.dim;
+    let base = row * dim;
+    let mu = mean[P.off_mean + row];
+    let r = rstd[P.off_rstd + row];
+    var sg = 0.0;
+    var sgx = 0.0;
+    for (var j = lid; j < dim; j += WG) {
+        let xhat = (x[P.off_x + base + j] - mu) * r;
+        let g = dy[P.off_dy + base + j] * gamma[P.off_gamma + j];
+        sg += g;
+        sgx += g * xhat;
+    }
+    let sums = reduce_sum2(lid, sg, sgx) / f32(dim);
+    let accumulate = (P.flags & 1u) != 0u;
+    for (var j = lid; j < dim; j += WG) {
+        let xhat = (x[P.off_x + base + j] - mu) * r;
+        let g = dy[P.off_dy + base + j] * gamma[P.off_gamma + j];
+        var v = r * (g - sums.x - xhat * sums.y);
+        let idx = P.off_out + base + j;
+        if (accumulate) {
+            v += out[idx];
+        }
+        out[idx] = v;
+    }
+}
+
+@compute @workgroup_size(COLS, LANES)
+fn layernorm_backward_params(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let col = wid.x * COLS + lid.x;
+    let dim = P.dim;
+    var sg = 0.0;
+    var sb = 0.0;
+    if (col < dim) {
+        for (var r = lid.y; r < P.rows; r += LANES) {
+            let d = dy[P.off_dy + r * dim + col];
+            let xhat = (x[P.off_x + r * dim + col] - mean[P.off_mean + r]) * rstd[P.off_rstd + r];
+            sg += d * xhat;
+            sb += d;
+        }
+    }
+    partial[lid.y * COLS + lid.x] = sg;
+    partial2[lid.y * COLS + lid.x] = sb;
+    workgroupBarrier();
+    if (lid.y == 0u && col < dim) {
+        var tg = 0.0;
+        var tb = 0.0;
+        for (var y = 0u; y < LANES; y++) {
+            tg += partial[y * COLS + lid.x];
+            tb += partial2[y * COLS + lid.x];
+        }
+        out[P.off_out + col] = tg;
+        beta[P.off_beta + col] = tb;
+    }
+}

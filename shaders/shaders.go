@@ -1,0 +1,45 @@
+// Package shaders embeds the WGSL compute shaders of the WebGPU backend
+// (package engine/gpu). Every file holds one kernel family; its header comment
+// states the row-major layouts and what one thread and one workgroup compute.
+//
+// Conventions shared by all files:
+//   - @group(0) @binding(0) is the kernel's uniform parameter block, bound
+//     with a dynamic offset into a per-step uniform arena.
+//   - @binding(1..n) are storage buffers, all declared read_write (WebGPU
+//     forbids binding one buffer both read-only and writable in a dispatch,
+//     and views of one flat buffer often meet in a kernel).
+//   - Every view is passed as a binding plus an element offset (off_*) in the
+//     parameter block: the binding covers an aligned range of the buffer that
+//     contains the view.
+//   - Workgroup and tile sizes are named `const`s; engine/gpu reads them from
+//     the source, so they are defined once, here.
+//   - Specialisations (e.g. matmul transposes) are `const NAME = false;`
+//     lines that engine/gpu rewrites before compiling; line numbers stay.
+package shaders
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+)
+
+//go:embed *.wgsl
+var files embed.FS
+
+// Source returns the WGSL text of the named file (e.g. "matmul.wgsl").
+func Source(name string) (string, error) {
+	b, err := files.ReadFile(name)
+	if err != nil {
+		return "", fmt.Errorf("shaders: %w", err)
+	}
+	return string(b), nil
+}
+
+// Names lists the embedded WGSL files.
+func Names() []string {
+	names, err := fs.Glob(files, "*.wgsl")
+	if err != nil {
+		panic(err) // the pattern is constant and valid
+	}
+	return names
+}

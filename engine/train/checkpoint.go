@@ -316,3 +316,29 @@ func writeFileAtomic(path string, write func(w io.Writer) error) (err error) {
 	}
 	return nil
 }
+
+// CheckpointInfo reads the configuration, options and step of the run
+// saved in dir without loading its tensors' values into a model.
+func CheckpointInfo(dir string) (model.Config, Options, int, error) {
+	path := filepath.Join(dir, CheckpointFileName)
+	_, meta, err := model.LoadSafetensorsFile(path)
+	if err != nil {
+		return model.Config{}, Options{}, 0, fmt.Errorf("checkpoint: %w", err)
+	}
+	if meta["format"] != checkpointFormat {
+		return model.Config{}, Options{}, 0, fmt.Errorf("checkpoint %s: format %q is not %s", path, meta["format"], checkpointFormat)
+	}
+	cfg, err := model.ParseConfig([]byte(meta["config"]))
+	if err != nil {
+		return model.Config{}, Options{}, 0, fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	var opts Options
+	if err := json.Unmarshal([]byte(meta["options"]), &opts); err != nil {
+		return model.Config{}, Options{}, 0, fmt.Errorf("checkpoint %s: options: %w", path, err)
+	}
+	step, err := strconv.Atoi(meta["step"])
+	if err != nil {
+		return model.Config{}, Options{}, 0, fmt.Errorf("checkpoint %s: step: %w", path, err)
+	}
+	return cfg, opts, step, nil
+}

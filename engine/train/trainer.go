@@ -222,15 +222,8 @@ func (t *Trainer) Run(ctx context.Context, hooks Hooks) error {
 	if every <= 0 {
 		every = DefaultCheckpointEvery
 	}
-	if t.Baselines == nil {
-		t.Baselines = map[string]Metrics{}
-		for _, name := range baselineNames {
-			m, err := t.Eval.Baseline(name)
-			if err != nil {
-				return err
-			}
-			t.Baselines[name] = m
-		}
+	if err := t.ComputeBaselines(); err != nil {
+		return err
 	}
 	start, lastSave, first := time.Now(), time.Now(), t.step
 	for t.step < t.Opts.Steps {
@@ -302,6 +295,24 @@ func (t *Trainer) evaluate(hooks Hooks) error {
 	if hooks.OnEval != nil {
 		hooks.OnEval(p)
 	}
+	return nil
+}
+
+// ComputeBaselines evaluates the baselines on the eval set, once (Run
+// calls it; call it earlier to report them first).
+func (t *Trainer) ComputeBaselines() error {
+	if t.Baselines != nil {
+		return nil
+	}
+	b := map[string]Metrics{}
+	for _, name := range baselineNames {
+		m, err := t.Eval.Baseline(name)
+		if err != nil {
+			return err
+		}
+		b[name] = m
+	}
+	t.Baselines = b
 	return nil
 }
 

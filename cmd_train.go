@@ -1,0 +1,269 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"webmae/engine/model"
+	"webmae/engine/recon"
+	"webmae/engine/train"
+)
+
+func init() {
+	commands["train"] = command{
+		summary: "pretrain an MAE on an image directory or Fashion-MNIST, with checkpoints and exact --resume",
+		run:     runTrain,
+	}
+}
+
+func runTrain(args []string) error {
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	preset := fs.String("preset", model.PresetTiny, "model preset: "+strings.Join(model.PresetNames, ", "))
+	data := fs.String("data", "", "training data: a directory of png/jpeg images, or fashion-mnist:PATH (a directory with the IDX files)")
+	out := fs.String("out", "", "output directory (checkpoint, model.safetensors + config.json, train.csv, loss.svg, quality.json)")
+	steps := fs.Int("steps", 1000, "total training steps")
+	batch := fs.Int("batch", 32, "images per step")
+	baseLR := fs.Float64("base-lr", 1.5e-4, "base learning rate; the peak is base-lr * batch / 256")
+	warmup := fs.Int("warmup", 100, "linear warmup steps")
+	resume := fs.Bool("resume", false, "continue the run saved in --out exactly")
+	backendName := fs.String("backend", "auto", "compute backend: auto, cpu or gpu")
+	evalEvery := fs.Int("eval-every", 100, "evaluate on the held-out set every K steps (0: only at the end)")
+	evalImages := fs.Int("eval-images", train.DefaultEvalImages, "held-out images (crops, for photos) in the eval set")
+	seed := fs.Uint64("seed", 0, "seed of the initialisation, crops, flips and masks")
+	imageSize := fs.Int("image-size", 0, "override the preset's image size")
+	patchSize := fs.Int("patch-size", 0, "override the preset's patch size")
+	channels := fs.Int("channels", 0, "image channels, 1 or 3 (default: 1 for Fashion-MNIST, else the preset's 3)")
+	normPix := fs.Bool("norm-pix", false, "train with norm_pix_loss (per-patch normalised targets)")
+	maskRatio := fs.Float64("mask-ratio", 0, "training masking ratio (default: the config's, 0.75)")
+	holdout := fs.String("holdout", "", "comma-separated image names to hold out (default: a fixed quarter of the images chosen by name hash)")
+	f16 := fs.Bool("f16", false, "store model.safetensors in half precision")
+	every := fs.Duration("checkpoint-every", train.DefaultCheckpointEvery, "wall time between checkpoints")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if *data == "" || *out == "" {
+		return errors.New("--data and --out are required")
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+
+	opts := train.Options{Steps: *steps, Batch: *batch, BaseLR: *baseLR, Warmup: *warmup, Seed: *seed,
+		MaskRatio: *maskRatio, EvalEvery: *evalEvery, EvalImages: *evalImages, F16: *f16}
+	var cfg model.Config
+	if *resume {
+		// The saved run fixes the model and hyper-parameters; flags given
+		// explicitly must agree (train.Resume checks), others follow it.
+		savedCfg, saved, step, err := train.CheckpointInfo(*out)
+		if err != nil {
+			return fmt.Errorf("--resume: %w", err)
+		}
+		for _, name := range []string{"preset", "image-size", "patch-size", "channels", "norm-pix"} {
+			if set[name] {
+				fmt.Fprintf(os.Stderr, "note: --%s is ignored on --resume (the model comes from the checkpoint)\n", name)
+			}
+		}
+		cfg = savedCfg
+		if !set["steps"] {
+			opts.Steps = saved.Steps
+		}
+		if !set["batch"] {
+			opts.Batch = saved.Batch
+		}
+		if !set["base-lr"] {
+			opts.BaseLR = saved.BaseLR
+		}
+		if !set["warmup"] {
+			opts.Warmup = saved.Warmup
+		}
+		if !set["seed"] {
+			opts.Seed = saved.Seed
+		}
+		if !set["mask-ratio"] {
+			opts.MaskRatio = saved.MaskRatio
+		}
+		if !set["eval-every"] {
+			opts.EvalEvery = saved.EvalEvery
+		}
+		if !set["eval-images"] {
+			opts.EvalImages = saved.EvalImages
+		}
+		if !set["f16"] {
+			opts.F16 = saved.F16
+		}
+		fmt.Fprintf(os.Stderr, "resuming %s at step %d of %d\n", *out, step, opts.Steps)
+	} else {
+		var err error
+		if cfg, err = model.Preset(*preset); err != nil {
+			return err
+		}
+		if *imageSize > 0 {
+			cfg.ImageSize = *imageSize
+		}
+		if *patchSize > 0 {
+			cfg.PatchSize = *patchSize
+		}
+		switch {
+		case *channels > 0:
+			cfg.NumChannels = *channels
+		case strings.HasPrefix(*data, train.FashionMNISTPrefix):
+			cfg.NumChannels = 1
+		}
+		cfg.NormPixLoss = *normPix
+		if err := cfg.Validate(); err != nil {
+			return fmt.Errorf("model configuration: %w", err)
+		}
+	}
+
+	var held []string
+	if *holdout != "" {
+		held = strings.Split(*holdout, ",")
+	}
+	ds, err := train.Load(*data, cfg.NumChannels, held)
+	if err != nil {
+		return err
+	}
+	k, err := openBackend(*backendName)
+	if err != nil {
+		return err
+	}
+	defer k.Release()
+
+	var tr *train.Trainer
+	if *resume {
+		tr, err = train.Resume(k, ds, *out, opts)
+	} else {
+		tr, err = train.New(k, cfg, ds, *out, opts)
+	}
+	if err != nil {
+		return err
+	}
+	lay := tr.Model.Layout
+	fmt.Fprintf(os.Stderr, "webmae train: %s on %s\n", describeConfig(tr.Model.Config), k.Name())
+	fmt.Fprintf(os.Stderr, "  model: %s\n", lay)
+	fmt.Fprintf(os.Stderr, "  data: %s: %d training images, %d held out %s; normalisation mean %v std %v\n",
+		ds.Source, len(ds.Train), len(ds.Held), shortList(ds.HeldNames), ds.Norm.Mean, ds.Norm.Std)
+	fmt.Fprintf(os.Stderr, "  recipe: %d steps, batch %d, base lr %g (peak %g), warmup %d, mask ratio %g, seed %d\n",
+		tr.Opts.Steps, tr.Opts.Batch, tr.Opts.BaseLR, tr.Opts.BaseLR*float64(tr.Opts.Batch)/256, tr.Opts.Warmup, tr.Opts.MaskRatio, tr.Opts.Seed)
+
+	if err := tr.ComputeBaselines(); err != nil {
+		return err
+	}
+	fmt.Fprintln(os.Stderr, baselineLine(tr))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	prog := newTrainProgress(os.Stderr, tr.Step(), tr.Opts.Steps)
+	hooks := train.Hooks{
+		CheckpointEvery: *every,
+		OnStep:          prog.step,
+		OnEval: func(e train.EvalPoint) {
+			prog.println(fmt.Sprintf("eval step %d: held-out masked-patch MSE %.4f, PSNR %.2f dB (%d images, ratio %g)",
+				e.Step, e.MSE, e.PSNR, e.Images, train.EvalRatio))
+		},
+	}
+	err = tr.Run(ctx, hooks)
+	prog.finish()
+	if errors.Is(err, train.ErrInterrupted) {
+		return fmt.Errorf("%w (continue with the same command and --resume)", err)
+	}
+	if err != nil {
+		return err
+	}
+	q, err := tr.QualityReport()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "done: %d steps; held-out MSE %.4f (PSNR %.2f dB) vs mean-fill %.4f, IDW %.4f; outputs in %s\n",
+		q.Step, q.Model.MSE, q.Model.PSNR, q.Baselines[recon.BaselineMean].MSE, q.Baselines[recon.BaselineIDW].MSE, *out)
+	return nil
+}
+
+func baselineLine(tr *train.Trainer) string {
+	var parts []string
+	for _, name := range []string{recon.BaselineMean, recon.BaselineIDW} {
+		if m, ok := tr.Baselines[name]; ok {
+			parts = append(parts, fmt.Sprintf("%s MSE %.4f, PSNR %.2f dB", name, m.MSE, m.PSNR))
+		}
+	}
+	return fmt.Sprintf("baselines on the eval set (%d images): %s", len(tr.Eval.Images), strings.Join(parts, "; "))
+}
+
+func describeConfig(c model.Config) string {
+	return fmt.Sprintf("%d px, patch %d, %d channel(s), encoder %dx%d (%d heads), decoder %dx%d, norm_pix_loss %v",
+		c.ImageSize, c.PatchSize, c.NumChannels, c.HiddenSize, c.NumHiddenLayers, c.NumAttentionHeads,
+		c.DecoderHiddenSize, c.DecoderNumHiddenLayers, c.NormPixLoss)
+}
+
+func shortList(names []string) string {
+	if len(names) > 6 {
+		return fmt.Sprintf("(%s, ... %d more)", strings.Join(names[:3], ", "), len(names)-3)
+	}
+	return "(" + strings.Join(names, ", ") + ")"
+}
+
+// trainProgress shows a progress bar on a terminal (step, loss, images/s,
+// ETA) and plain log lines every 10 seconds otherwise.
+type trainProgress struct {
+	w            io.Writer
+	bar          *progressbar.ProgressBar
+	first, total int
+	lastLine     time.Time
+}
+
+func newTrainProgress(w *os.File, first, total int) *trainProgress {
+	p := &trainProgress{w: w, first: first, total: total, lastLine: time.Now()}
+	if term.IsTerminal(int(w.Fd())) {
+		p.bar = progressbar.NewOptions(total-first,
+			progressbar.OptionSetWriter(w),
+			progressbar.OptionSetDescription(fmt.Sprintf("step %d/%d", first, total)),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionSetElapsedTime(true),
+			progressbar.OptionShowDescriptionAtLineEnd(),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionThrottle(200*time.Millisecond),
+			progressbar.OptionSetRenderBlankState(true),
+		)
+	}
+	return p
+}
+
+func (p *trainProgress) step(s train.StepInfo) {
+	desc := fmt.Sprintf("step %d/%d  loss %.4f  lr %.2e  %.1f img/s", s.Step, s.Steps, s.Loss, s.LR, s.ImagesPerSec)
+	if p.bar != nil {
+		p.bar.Describe(desc)
+		p.bar.Set(s.Step - p.first)
+		return
+	}
+	if time.Since(p.lastLine) >= 10*time.Second || s.Step == s.Steps {
+		p.lastLine = time.Now()
+		eta := time.Duration(float64(s.Elapsed) / float64(s.Step-p.first) * float64(s.Steps-s.Step))
+		fmt.Fprintf(p.w, "%s  elapsed %s  ETA %s\n", desc, s.Elapsed.Round(time.Second), eta.Round(time.Second))
+	}
+}
+
+func (p *trainProgress) println(line string) {
+	if p.bar != nil {
+		p.bar.Clear()
+	}
+	fmt.Fprintln(p.w, line)
+}
+
+func (p *trainProgress) finish() {
+	if p.bar != nil {
+		p.bar.Exit()
+		fmt.Fprintln(p.w)
+	}
+}

@@ -10,11 +10,6 @@ import (
 	"github.com/oliverbestmann/webgpu/wgpu"
 )
 
-// instanceBackendVulkan is WGPUInstanceBackend_Vulkan (the binding names
-// only InstanceBackendAll). Asking for Vulkan first makes wgpu-native pick
-// Mesa's lavapipe instead of the OpenGL llvmpipe adapter on GPU-less Linux.
-const instanceBackendVulkan = wgpu.InstanceBackend(1)
-
 // device holds the platform handles.
 type device struct {
 	instance *wgpu.Instance
@@ -37,8 +32,10 @@ func (d *device) release() {
 	}
 }
 
-// openDevice finds an adapter (Vulkan, then any backend) and opens a device
-// with the adapter's larger buffer and workgroup limits.
+// openDevice finds an adapter (Vulkan first, so that Mesa's lavapipe is
+// preferred to the OpenGL llvmpipe adapter on GPU-less Linux; then any
+// backend) and opens a device with the adapter's larger buffer and
+// workgroup limits.
 //
 // The binding cannot register a device-lost callback natively (it passes a
 // Go pointer inside a Go-allocated descriptor, which cgo rejects), so device
@@ -47,20 +44,24 @@ func openDevice(ctx context.Context) (*device, Info, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, Info{}, err
 	}
-	d := &device{}
+	// The instance is made with a nil descriptor: the binding's
+	// CreateInstance copies a descriptor into uninitialised C memory and
+	// leaves fields of WGPUInstanceExtras unset (a second instance in a
+	// process then crashes wgpu-native with garbage GL options). The backend
+	// is chosen per adapter request instead, which is fully initialised.
+	d := &device{instance: wgpu.CreateInstance(nil)}
 	var err error
-	for _, backends := range []wgpu.InstanceBackend{instanceBackendVulkan, wgpu.InstanceBackendAll} {
-		d.instance = wgpu.CreateInstance(&wgpu.InstanceDescriptor{Backends: backends})
+	for _, bt := range []wgpu.BackendType{wgpu.BackendTypeVulkan, wgpu.BackendTypeUndefined} {
 		d.adapter, err = d.instance.RequestAdapter(&wgpu.RequestAdapterOptions{
 			PowerPreference: wgpu.PowerPreferenceHighPerformance,
+			BackendType:     bt,
 		})
 		if err == nil {
 			break
 		}
-		d.instance.Release()
-		d.instance = nil
 	}
 	if err != nil {
+		d.release()
 		return nil, Info{}, fmt.Errorf("gpu: no WebGPU adapter (wgpu-native found none on Vulkan or any other backend): %w", err)
 	}
 

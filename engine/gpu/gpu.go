@@ -149,14 +149,21 @@ func New(ctx context.Context) (*Backend, error) {
 	}
 	l := info.Limits
 	b.align = uint64(l.MinStorageBufferOffsetAlignment)
-	b.window = min(l.MaxStorageBufferBindingSize, l.MaxBufferSize) &^ (b.align - 1)
-	b.halfWindow = (b.window / 2) &^ (b.align - 1)
-	b.chunk = int(b.halfWindow / 4)
+	b.setBindWindow(min(l.MaxStorageBufferBindingSize, l.MaxBufferSize))
 	if err := b.init(); err != nil {
 		b.Release()
 		return nil, err
 	}
 	return b, nil
+}
+
+// setBindWindow sets the largest storage binding the backend uses (the
+// device limit; tests lower it to exercise windowed bindings and chunking
+// with small buffers).
+func (b *Backend) setBindWindow(bytes uint64) {
+	b.window = bytes &^ (b.align - 1)
+	b.halfWindow = (b.window / 2) &^ (b.align - 1)
+	b.chunk = int(b.halfWindow / 4)
 }
 
 // init creates the objects every dispatch needs.

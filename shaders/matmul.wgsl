@@ -10,9 +10,10 @@
 // One workgroup computes a BM x BN tile of C. K is walked in steps of BK:
 // the BM x BK slab of op(A) and the BK x BN slab of op(B) are staged in
 // workgroup memory (zero-padded outside the matrices, so every shape works),
-// then each of the WG_X x WG_Y threads accumulates a TM x TN register block:
-// rows lid.y + i*WG_Y and columns lid.x + j*WG_X of the tile (strided so that
-// neighbouring threads read neighbouring workgroup-memory words).
+// then each of the WG_X x WG_Y threads accumulates a TM x TN register block
+// (four vec4 rows): rows lid.y + i*WG_Y and columns lid.x + j*WG_X of the
+// tile (strided so that neighbouring threads read neighbouring
+// workgroup-memory words).
 //
 // TRANS_A and TRANS_B are specialised by engine/gpu (it rewrites the two
 // `const` lines); the global loads are arranged so that consecutive threads
@@ -24,7 +25,7 @@ const TRANS_B = false;
 const BM = 64u;
 const BN = 64u;
 const BK = 16u;
-const TM = 4u;
+const TM = 4u; // the vec4 accumulators below assume TM = TN = 4
 const TN = 4u;
 const WG_X = 16u; // BN / TN
 const WG_Y = 16u; // BM / TM
@@ -60,9 +61,12 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>,
     let row0 = wid.y * BM;
     let col0 = wid.x * BN;
 
-    var acc: array<f32, TM * TN>; // zero-initialised
-    var ra: array<f32, TM>;
-    var rb: array<f32, TN>;
+    // TM x TN = 4 x 4 accumulators as four vec4 rows (explicit registers:
+    // no dynamically indexed private arrays, which some compilers spill).
+    var acc0 = vec4<f32>(0.0);
+    var acc1 = vec4<f32>(0.0);
+    var acc2 = vec4<f32>(0.0);
+    var acc3 = vec4<f32>(0.0);
 
     for (var k0 = 0u; k0 < K; k0 += BK) {
         // Stage op(A)[row0 .. row0+BM, k0 .. k0+BK].
@@ -114,17 +118,13 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>,
         workgroupBarrier();
 
         for (var kk = 0u; kk < BK; kk++) {
-            for (var i = 0u; i < TM; i++) {
-                ra[i] = As[kk * BM + lid.y + i * WG_Y];
-            }
-            for (var j = 0u; j < TN; j++) {
-                rb[j] = Bs[kk * BN + lid.x + j * WG_X];
-            }
-            for (var i = 0u; i < TM; i++) {
-                for (var j = 0u; j < TN; j++) {
-                    acc[i * TN + j] = fma(ra[i], rb[j], acc[i * TN + j]);
-                }
-            }
+            let ar = kk * BM + lid.y;
+            let br = kk * BN + lid.x;
+            let bv = vec4<f32>(Bs[br], Bs[br + WG_X], Bs[br + 2u * WG_X], Bs[br + 3u * WG_X]);
+            acc0 = fma(vec4<f32>(As[ar]), bv, acc0);
+            acc1 = fma(vec4<f32>(As[ar + WG_Y]), bv, acc1);
+            acc2 = fma(vec4<f32>(As[ar + 2u * WG_Y]), bv, acc2);
+            acc3 = fma(vec4<f32>(As[ar + 3u * WG_Y]), bv, acc3);
         }
         workgroupBarrier();
     }
@@ -136,12 +136,19 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>,
         if (gm >= M) {
             break;
         }
+        var row: vec4<f32>;
+        switch i {
+            case 0u: { row = acc0; }
+            case 1u: { row = acc1; }
+            case 2u: { row = acc2; }
+            default: { row = acc3; }
+        }
         for (var j = 0u; j < TN; j++) {
             let gn = col0 + lid.x + j * WG_X;
             if (gn >= N) {
                 break;
             }
-            var v = acc[i * TN + j];
+            var v = row[j];
             if (has_bias) {
                 v += bias[P.off_bias + gn];
             }

@@ -239,14 +239,18 @@ func (t *Trainer) writeExports() error {
 // Quality is the content of quality.json: the final model's metrics and
 // the baselines' on the same eval set.
 type Quality struct {
-	Step      int                `json:"step"`
-	Data      string             `json:"data"`
-	EvalSet   string             `json:"eval_set"`
-	Ratio     float64            `json:"mask_ratio"`
-	MaskSeed  uint64             `json:"mask_seed"`
-	Model     Metrics            `json:"model"`
-	Baselines map[string]Metrics `json:"baselines"`
-	Metric    string             `json:"metric"`
+	Step    int    `json:"step"`
+	Data    string `json:"data"`
+	EvalSet string `json:"eval_set"`
+	// HeldOut names the held-out images of an image directory (the
+	// --holdout that reproduces the split); empty for Fashion-MNIST.
+	HeldOut    []string           `json:"held_out,omitempty"`
+	EvalImages int                `json:"eval_images"`
+	Ratio      float64            `json:"mask_ratio"`
+	MaskSeed   uint64             `json:"mask_seed"`
+	Model      Metrics            `json:"model"`
+	Baselines  map[string]Metrics `json:"baselines"`
+	Metric     string             `json:"metric"`
 }
 
 // QualityReport returns the quality of the last evaluation.
@@ -259,8 +263,12 @@ func (t *Trainer) QualityReport() (Quality, error) {
 	if len(t.Data.HeldNames) <= 8 {
 		held = fmt.Sprintf("held-out %q", t.Data.HeldNames)
 	}
+	var heldOut []string
+	if t.Data.CropEval {
+		heldOut = t.Data.HeldNames
+	}
 	return Quality{
-		Step: last.Step, Data: t.Data.Source,
+		Step: last.Step, Data: t.Data.Source, HeldOut: heldOut, EvalImages: len(t.Eval.Images),
 		EvalSet: fmt.Sprintf("%d images from %s", len(t.Eval.Images), held),
 		Ratio:   t.Eval.Ratio, MaskSeed: t.Eval.MaskSeed, Model: last.Metrics, Baselines: t.Baselines,
 		Metric: "mse: masked-patch MSE in normalised pixel space; psnr_db: 10 log10(1/MSE) on the de-normalised [0,1] image (reconstruction clamped), pooled over all masked values",

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"webmae/engine/backend"
 	"webmae/engine/mae"
 	"webmae/engine/model"
 	"webmae/engine/recon"
@@ -171,3 +172,20 @@ func subMasking(mk model.Masking, from, to int) model.Masking {
 
 // baselineNames are the baselines every run reports.
 var baselineNames = []string{recon.BaselineMean, recon.BaselineIDW}
+
+// EvaluateModel measures parameters params of configuration cfg (a saved
+// model) on set with backend k.
+func EvaluateModel(k backend.Kernels, cfg model.Config, params []float32, set *EvalSet) (Metrics, error) {
+	m, err := mae.New(k, cfg)
+	if err != nil {
+		return Metrics{}, err
+	}
+	if err := m.SetParams(params); err != nil {
+		return Metrics{}, err
+	}
+	e, err := NewEvaluator(m, set, min(evalBatch, len(set.Images)))
+	if err != nil {
+		return Metrics{}, err
+	}
+	return e.Evaluate()
+}

@@ -1,0 +1,82 @@
+package train
+
+import (
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"webmae/engine/cpu"
+	"webmae/engine/model"
+	"webmae/engine/recon"
+)
+
+// Where the demo's default model and its sample photos are committed.
+const (
+	shippedModelDir = "../../public/models"
+	samplesDir      = "../../public/web/samples"
+)
+
+// The shipped default model beats baseline (a), mean fill, by at least 30%
+// in masked-patch MSE on the held-out crops its quality.json names, and
+// the numbers of its model card (quality.json) are reproduced. Forward
+// passes only.
+func TestShippedModelQuality(t *testing.T) {
+	qb, err := os.ReadFile(filepath.Join(shippedModelDir, QualityFileName))
+	if errors.Is(err, fs.ErrNotExist) {
+		t.Skipf("no shipped model yet (%s)", filepath.Join(shippedModelDir, QualityFileName))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var q Quality
+	if err := json.Unmarshal(qb, &q); err != nil {
+		t.Fatal(err)
+	}
+	cfg, params, _, err := model.LoadModel(shippedModelDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pre, err := os.ReadFile(filepath.Join(shippedModelDir, recon.PreprocessorFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	norm, err := recon.ParsePreprocessor(pre, cfg.NumChannels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := LoadDir(samplesDir, cfg.NumChannels, q.HeldOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for c := range norm.Mean {
+		if norm.Mean[c] != ds.Norm.Mean[c] || norm.Std[c] != ds.Norm.Std[c] {
+			t.Fatalf("model normalisation %v, data set %v", norm, ds.Norm)
+		}
+	}
+	set, err := NewEvalSet(ds, cfg, q.EvalImages, q.Ratio, q.MaskSeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := EvaluateModel(cpu.New(), cfg, params, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mean, err := set.Baseline(recon.BaselineMean)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("held out %v, %d crops: model MSE %.4f (%.2f dB), mean-fill %.4f (%.2f dB); model card: %.4f vs %.4f",
+		q.HeldOut, len(set.Images), got.MSE, got.PSNR, mean.MSE, mean.PSNR, q.Model.MSE, q.Baselines[recon.BaselineMean].MSE)
+	if !(got.MSE <= 0.7*mean.MSE) {
+		t.Errorf("model MSE %.4f is not 30%% below mean fill %.4f", got.MSE, mean.MSE)
+	}
+	// The card was measured with F32 weights during training; the shipped
+	// file may be F16, which moves the MSE by far less than 2%.
+	if math.Abs(got.MSE-q.Model.MSE) > 0.02*q.Model.MSE || math.Abs(mean.MSE-q.Baselines[recon.BaselineMean].MSE) > 1e-9 {
+		t.Errorf("model card says model %.4f, mean fill %.4f; measured %.4f, %.4f", q.Model.MSE, q.Baselines[recon.BaselineMean].MSE, got.MSE, mean.MSE)
+	}
+}

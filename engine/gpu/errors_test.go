@@ -245,3 +245,34 @@ func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
 }
+
+// TestOrderingAndArenaWrap checks that Write is ordered after the kernels
+// recorded before it, and that a step with more dispatches than the uniform
+// arena holds is split transparently.
+func TestOrderingAndArenaWrap(t *testing.T) {
+	b := gpuBackend(t)
+	src, dst := b.NewBuffer(3), b.NewBuffer(3)
+	b.Write(backend.Whole(src), []float32{1, 2, 3})
+	b.Copy(backend.Whole(dst), backend.Whole(src)) // recorded, not submitted
+	b.Write(backend.Whole(src), []float32{7, 8, 9})
+	got := make([]float32, 3)
+	if err := b.Read(backend.Whole(dst), got); err != nil {
+		t.Fatal(err)
+	}
+	if got[0] != 1 || got[2] != 3 {
+		t.Fatalf("Write overtook an earlier kernel: dst = %v, want [1 2 3]", got)
+	}
+
+	one, acc := b.NewBuffer(1), b.NewBuffer(1)
+	b.Write(backend.Whole(one), []float32{1})
+	n := arenaSlots + 123
+	for i := 0; i < n; i++ {
+		b.Add(backend.Whole(acc), backend.Whole(one))
+	}
+	if err := b.Read(backend.Whole(acc), got[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if got[0] != float32(n) {
+		t.Fatalf("after %d adds of 1: %g", n, got[0])
+	}
+}

@@ -222,8 +222,8 @@ func (b *Backend) bindGroup(c *call) (*wgpu.BindGroup, error) {
 	return g, nil
 }
 
-// ensurePass opens the command encoder and compute pass if needed.
-func (b *Backend) ensurePass() error {
+// ensureEncoder opens the command encoder if needed.
+func (b *Backend) ensureEncoder() error {
 	r := &b.rec
 	if r.encoder == nil {
 		enc, err := b.dev.device.TryCreateCommandEncoder(&wgpu.CommandEncoderDescriptor{Label: "webmae step"})
@@ -231,6 +231,15 @@ func (b *Backend) ensurePass() error {
 			return fmt.Errorf("gpu: create command encoder: %w", err)
 		}
 		r.encoder = enc
+	}
+	return nil
+}
+
+// ensurePass opens the command encoder and compute pass if needed.
+func (b *Backend) ensurePass() error {
+	r := &b.rec
+	if err := b.ensureEncoder(); err != nil {
+		return err
 	}
 	if r.pass == nil {
 		r.pass = r.encoder.BeginComputePass(&wgpu.ComputePassDescriptor{Label: "webmae kernels"})
@@ -500,7 +509,7 @@ func (b *Backend) Read(src backend.View, dst []float32) error {
 		b.fail(err)
 		return b.takeErr()
 	}
-	if err := b.ensurePass(); err != nil {
+	if err := b.ensureEncoder(); err != nil {
 		b.fail(err)
 		return b.takeErr()
 	}

@@ -29,6 +29,9 @@
 //     reported (ErrDeviceLost) until the backend is replaced. Programming
 //     errors (mismatched view lengths, views of another backend) panic, as in
 //     engine/cpu.
+//   - In the browser (GOOS=js) pipeline and bind-group creation await
+//     error scopes and Read awaits mapAsync: use the backend from a
+//     goroutine, never from inside a JavaScript callback.
 package gpu
 
 import (

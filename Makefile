@@ -4,7 +4,7 @@ GO        ?= go
 ADDR      ?= 127.0.0.1:8080
 FUZZTIME  ?= 20s
 
-.PHONY: all build run test test-go test-fuzz lint bench bench-go bench-native clean
+.PHONY: all build run test test-go test-fuzz lint bench bench-go bench-native clean pretrain pretrain-fashion
 
 all: build
 
@@ -35,6 +35,34 @@ bench-native: build
 	./webmae bench --backend cpu
 
 bench: bench-go bench-native
+
+# The demo's default model (issue 5; model card: public/models/README.md).
+# A run lives in $(PRETRAIN_OUT) and resumes exactly when a checkpoint is
+# there, so a long CPU run can span sessions: run `make pretrain` again after
+# an interruption (Ctrl-C saves a checkpoint). The finished model, its config,
+# normalisation, quality table and loss curve are copied to $(MODELS_DIR).
+SHARED           ?= ../shared/data
+MODELS_DIR       ?= public/models
+PRETRAIN_OUT     ?= out/pretrain-tiny
+PRETRAIN_STEPS   ?= 12000
+PRETRAIN_HOLDOUT ?= astronaut.jpg,coffee.jpg
+PRETRAIN_FLAGS   ?= --preset tiny --data public/web/samples --holdout $(PRETRAIN_HOLDOUT) \
+	--steps $(PRETRAIN_STEPS) --batch 32 --base-lr 2e-3 --warmup 500 \
+	--eval-every 500 --eval-images 256 --seed 0 --f16 --backend auto
+resume_if = $(if $(wildcard $(1)/checkpoint.safetensors),--resume)
+
+pretrain: build
+	./webmae train $(PRETRAIN_FLAGS) --out $(PRETRAIN_OUT) $(call resume_if,$(PRETRAIN_OUT))
+	mkdir -p $(MODELS_DIR)
+	cp $(addprefix $(PRETRAIN_OUT)/,model.safetensors config.json preprocessor_config.json quality.json loss.svg) $(MODELS_DIR)/
+
+# The 1-channel micro-sized Fashion-MNIST check (28 px, patch 4, the test set
+# held out): about 2 minutes on 2 cores; not shipped.
+FASHION_OUT ?= out/pretrain-fashion
+pretrain-fashion: build
+	./webmae train --preset micro --image-size 28 --patch-size 4 --data fashion-mnist:$(SHARED)/fashion-mnist \
+		--steps 700 --batch 128 --base-lr 2e-3 --warmup 50 --eval-every 100 --eval-images 1000 --seed 0 \
+		--out $(FASHION_OUT) $(call resume_if,$(FASHION_OUT))
 
 clean:
 	rm -f webmae

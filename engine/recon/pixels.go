@@ -174,28 +174,41 @@ func (p Pixels) Resize(box Box, outW, outH int, f Filter) ([]float32, error) {
 	tmp := make([]float64, (y1-y0)*outW*c)
 	for y := y0; y < y1; y++ {
 		row := p.Pix[y*p.W*c : (y+1)*p.W*c]
+		dst := tmp[(y-y0)*outW*c : (y-y0+1)*outW*c]
 		for x, t := range cx {
-			dst := tmp[((y-y0)*outW+x)*c:]
-			for ch := 0; ch < c; ch++ {
-				s := 0.0
+			seg := row[t.first*c : (t.first+len(t.w))*c]
+			if c == 3 {
+				var r, g, b float64
 				for j, w := range t.w {
-					s += w * float64(row[(t.first+j)*c+ch])
+					r += w * float64(seg[3*j])
+					g += w * float64(seg[3*j+1])
+					b += w * float64(seg[3*j+2])
 				}
-				dst[ch] = s
+				dst[3*x], dst[3*x+1], dst[3*x+2] = r, g, b
+				continue
 			}
+			v := 0.0
+			for j, w := range t.w {
+				v += w * float64(seg[j])
+			}
+			dst[x] = v
 		}
 	}
+	// Vertical pass, one output row at a time over contiguous source rows.
 	out := make([]float32, c*outH*outW)
+	acc := make([]float64, outW*c)
+	n := outW * c
 	for y, t := range cy {
-		for x := 0; x < outW; x++ {
-			for ch := 0; ch < c; ch++ {
-				s := 0.0
-				for j, w := range t.w {
-					s += w * tmp[((t.first+j-y0)*outW+x)*c+ch]
-				}
-				v := s / 255
-				out[(ch*outH+y)*outW+x] = float32(min(max(v, 0), 1))
+		clear(acc)
+		for j, w := range t.w {
+			src := tmp[(t.first+j-y0)*n : (t.first+j-y0+1)*n]
+			for i, v := range src {
+				acc[i] += w * v
 			}
+		}
+		for i, v := range acc {
+			x, ch := i/c, i%c
+			out[(ch*outH+y)*outW+x] = float32(min(max(v/255, 0), 1))
 		}
 	}
 	return out, nil

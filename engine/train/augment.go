@@ -46,21 +46,37 @@ func CropBox(rng *rand.Rand, w, h int) recon.Box {
 	return recon.Box{X0: float64(left), Y0: float64(top), X1: float64(left + cw), Y1: float64(top + ch)}
 }
 
-// Augment produces one normalised training image (C, size, size) from p:
-// a random resized crop (bicubic, PIL semantics, see recon.Pixels.Resize),
-// a horizontal flip with probability 0.5, then normalisation with n. It
-// draws from rng in a fixed order (crop, then flip), so a seeded rng
-// gives the same image.
-func Augment(rng *rand.Rand, p recon.Pixels, size int, n recon.Norm) ([]float32, error) {
-	box := CropBox(rng, p.W, p.H)
-	img, err := p.Resize(box, size, size, recon.Bicubic)
+// AugmentParams are the random choices of one augmented image.
+type AugmentParams struct {
+	Box  recon.Box
+	Flip bool
+}
+
+// DrawAugment draws the augmentation of a w x h image from rng in a fixed
+// order: the crop (CropBox), then the flip (probability 0.5).
+func DrawAugment(rng *rand.Rand, w, h int) AugmentParams {
+	box := CropBox(rng, w, h)
+	return AugmentParams{Box: box, Flip: rng.Float64() < 0.5}
+}
+
+// ApplyAugment produces the normalised training image (C, size, size) of
+// p: the crop resized with PIL-style antialiased bicubic resampling (see
+// recon.Pixels.Resize), flipped if drawn, normalised with n.
+func ApplyAugment(p recon.Pixels, a AugmentParams, size int, n recon.Norm) ([]float32, error) {
+	img, err := p.Resize(a.Box, size, size, recon.Bicubic)
 	if err != nil {
 		return nil, err
 	}
-	if rng.Float64() < 0.5 {
+	if a.Flip {
 		FlipHorizontal(img, p.C, size, size)
 	}
 	return n.Normalize(img), nil
+}
+
+// Augment is the official augmentation of one image: DrawAugment then
+// ApplyAugment. A seeded rng gives the same image.
+func Augment(rng *rand.Rand, p recon.Pixels, size int, n recon.Norm) ([]float32, error) {
+	return ApplyAugment(p, DrawAugment(rng, p.W, p.H), size, n)
 }
 
 // FlipHorizontal mirrors a (C, H, W) image left-right in place.

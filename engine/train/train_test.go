@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"webmae/engine/cpu"
 	"webmae/engine/model"
@@ -361,5 +362,32 @@ func TestOutputsAndNaN(t *testing.T) {
 	tr, err = Resume(cpu.New(), ds, dir, opts)
 	if err != nil || tr.Step() != 3 {
 		t.Fatalf("after NaN: step %d, %v", tr.Step(), err)
+	}
+}
+
+// Checkpoints follow the wall-clock interval; each one is a complete,
+// resumable state.
+func TestPeriodicCheckpoints(t *testing.T) {
+	ds := loadFashion(t)
+	dir := t.TempDir()
+	tr, err := New(cpu.New(), fashionConfig(t), ds, dir, fashionOptions(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var saved []int
+	err = tr.Run(context.Background(), Hooks{CheckpointEvery: time.Nanosecond, OnSave: func(s int) {
+		saved = append(saved, s)
+		if _, _, step, err := CheckpointInfo(dir); err != nil || step != s {
+			t.Errorf("checkpoint on disk at step %d, saved %d: %v", step, s, err)
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(saved) != 3 || saved[0] != 1 || saved[2] != 3 {
+		t.Fatalf("saves at %v", saved)
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, ".*tmp*")); len(m) > 0 {
+		t.Fatalf("temporary files left: %v", m)
 	}
 }

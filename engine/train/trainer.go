@@ -14,11 +14,14 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sync"
 	"time"
 
 	"webmae/engine/backend"
 	"webmae/engine/mae"
 	"webmae/engine/model"
+	"webmae/engine/recon"
 )
 
 // Options are a run's hyper-parameters. They are recorded in the
@@ -198,14 +201,40 @@ func (t *Trainer) sample(g int) int {
 func (t *Trainer) batch() ([]float32, model.Masking, error) {
 	cfg := t.Model.Config
 	b, s := t.Opts.Batch, cfg.ImageSize
-	images := make([]float32, 0, b*cfg.NumChannels*s*s)
-	for i := 0; i < b; i++ {
-		p := t.Data.Train[t.sample(t.step*b+i)]
-		img, err := Augment(t.rng, p, s, t.Data.Norm)
-		if err != nil {
-			return nil, model.Masking{}, err
-		}
-		images = append(images, img...)
+	// Draw every random choice in order, then resample in parallel: the
+	// result does not depend on the number of workers.
+	srcs := make([]recon.Pixels, b)
+	augs := make([]AugmentParams, b)
+	for i := range augs {
+		srcs[i] = t.Data.Train[t.sample(t.step*b+i)]
+		augs[i] = DrawAugment(t.rng, srcs[i].W, srcs[i].H)
+	}
+	per := cfg.NumChannels * s * s
+	images := make([]float32, b*per)
+	errs := make([]error, b)
+	var wg sync.WaitGroup
+	next := make(chan int, b)
+	for i := range b {
+		next <- i
+	}
+	close(next)
+	for range min(runtime.GOMAXPROCS(0), b) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				img, err := ApplyAugment(srcs[i], augs[i], s, t.Data.Norm)
+				if err != nil {
+					errs[i] = err
+					continue
+				}
+				copy(images[i*per:], img)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, model.Masking{}, err
 	}
 	l := cfg.NumPatches()
 	mk, err := model.MaskFromNoise(model.RandomNoise(t.rng, b, l), b, l, t.pass.K)

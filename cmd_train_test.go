@@ -24,7 +24,7 @@ func TestTrainAndReconstructCommands(t *testing.T) {
 	if err := runTrain(args); err == nil || !strings.Contains(err.Error(), "already holds a checkpoint") {
 		t.Fatalf("second fresh run: %v", err)
 	}
-	if err := runTrain([]string{"--data", "fashion-mnist:testdata/fashion-mnist", "--out", out, "--resume", "--steps", "6"}); err != nil {
+	if err := runTrain([]string{"--data", "fashion-mnist:testdata/fashion-mnist", "--out", out, "--resume", "--steps", "6", "--backend", "cpu"}); err != nil {
 		t.Fatal(err)
 	}
 	_, _, step, err := train.CheckpointInfo(out)
@@ -38,7 +38,7 @@ func TestTrainAndReconstructCommands(t *testing.T) {
 
 	png1 := filepath.Join(t.TempDir(), "recon.png")
 	for _, extra := range [][]string{nil, {"--block", "--ratio", "0.5", "--scale", "2"}} {
-		a := append([]string{"--model", out, "--image", "testdata/images/coffee.jpg", "--out", png1, "--seed", "3"}, extra...)
+		a := append([]string{"--model", out, "--image", "testdata/images/coffee.jpg", "--out", png1, "--seed", "3", "--backend", "cpu"}, extra...)
 		if err := runReconstruct(a); err != nil {
 			t.Fatal(err)
 		}

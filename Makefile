@@ -44,10 +44,10 @@ bench: bench-go bench-native
 SHARED           ?= ../shared/data
 MODELS_DIR       ?= public/models
 PRETRAIN_OUT     ?= out/pretrain-tiny
-PRETRAIN_STEPS   ?= 12000
-PRETRAIN_HOLDOUT ?= astronaut.jpg,coffee.jpg
+PRETRAIN_STEPS   ?= 6000
+PRETRAIN_HOLDOUT ?= chelsea.jpg,coffee.jpg
 PRETRAIN_FLAGS   ?= --preset tiny --data public/web/samples --holdout $(PRETRAIN_HOLDOUT) \
-	--steps $(PRETRAIN_STEPS) --batch 32 --base-lr 2e-3 --warmup 500 \
+	--steps $(PRETRAIN_STEPS) --batch 32 --base-lr 8e-3 --warmup 300 \
 	--eval-every 500 --eval-images 256 --seed 0 --f16 --backend auto
 resume_if = $(if $(wildcard $(1)/checkpoint.safetensors),--resume)
 

@@ -117,7 +117,7 @@ fn attention_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
     }
     workgroupBarrier();
 
-    var m = -3.4028235e38;
+    var m = -3.40282346e38f; // -FLT_MAX (Tint rejects the rounded-up -3.4028235e38)
     for (var j = lid; j < T; j += WG) {
         let kb = P.off_qkv + qkv_base(b, j, h, 1u);
         var s = 0.0;

@@ -14,6 +14,11 @@
 // layernorm_backward_params (one workgroup per COLS columns, COLS x LANES
 //   threads; thread (x, y) walks rows y, y+LANES, ...; fixed-order combine):
 //   dgamma[j] = sum_r dy[r,j] * xhat[r,j];  dbeta[j] = sum_r dy[r,j]
+//   both written through binding 1 (out), dgamma at off_out when flags
+//   bit 1, dbeta at off_beta when flags bit 2: browsers reject two
+//   writable bindings of one buffer, and both are views of the gradients.
+// gamma and beta are read-only bindings (views of the parameters, bound
+// together).
 // Row reductions are tree reductions in workgroup memory (WG a power of 2).
 // The row grid may be 2-D: row = wid.y * num_workgroups.x + wid.x.
 
@@ -26,12 +31,12 @@ struct Params {
     dim: u32,
     eps: f32,
     flags: u32,
-    off_out: u32,   // y (forward), dx (backward dx), dgamma (backward params)
+    off_out: u32,   // y (forward), dx (backward dx), dgamma (backward params, in out)
     off_x: u32,
     off_mean: u32,
     off_rstd: u32,
     off_gamma: u32, // gamma (forward, backward dx)
-    off_beta: u32,  // beta (forward), dbeta (backward params)
+    off_beta: u32,  // beta (forward), dbeta (backward params, in out)
     off_dy: u32,
 }
 
@@ -40,8 +45,8 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> x: array<f32>;
 @group(0) @binding(3) var<storage, read_write> mean: array<f32>;
 @group(0) @binding(4) var<storage, read_write> rstd: array<f32>;
-@group(0) @binding(5) var<storage, read_write> gamma: array<f32>;
-@group(0) @binding(6) var<storage, read_write> beta: array<f32>; // dbeta in the backward
+@group(0) @binding(5) var<storage, read> gamma: array<f32>;
+@group(0) @binding(6) var<storage, read> beta: array<f32>;
 @group(0) @binding(7) var<storage, read_write> dy: array<f32>;
 
 var<workgroup> red: array<f32, WG>;
@@ -169,7 +174,11 @@ fn layernorm_backward_params(@builtin(workgroup_id) wid: vec3<u32>, @builtin(loc
             tg += partial[y * COLS + lid.x];
             tb += partial2[y * COLS + lid.x];
         }
-        out[P.off_out + col] = tg;
-        beta[P.off_beta + col] = tb;
+        if ((P.flags & 2u) != 0u) {
+            out[P.off_out + col] = tg;
+        }
+        if ((P.flags & 4u) != 0u) {
+            out[P.off_beta + col] = tb;
+        }
     }
 }

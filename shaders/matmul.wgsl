@@ -44,9 +44,11 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read_write> c: array<f32>;
-@group(0) @binding(2) var<storage, read_write> a: array<f32>;
-@group(0) @binding(3) var<storage, read_write> b: array<f32>;
-@group(0) @binding(4) var<storage, read_write> bias: array<f32>;
+// Read-only: a weight and its bias are views of one parameter buffer, and
+// browsers accept overlapping bindings of a buffer only when read-only.
+@group(0) @binding(2) var<storage, read> a: array<f32>;
+@group(0) @binding(3) var<storage, read> b: array<f32>;
+@group(0) @binding(4) var<storage, read> bias: array<f32>;
 
 var<workgroup> As: array<f32, BK * BM>; // As[k * BM + m]
 var<workgroup> Bs: array<f32, BK * BN>; // Bs[k * BN + n]

@@ -24,7 +24,13 @@ type jsHandle struct{ v js.Value }
 var (
 	_ = [1]struct{}{}[unsafe.Sizeof(wgpu.Device{})-unsafe.Sizeof(jsHandle{})]
 	_ = [1]struct{}{}[unsafe.Sizeof(wgpu.ShaderModule{})-unsafe.Sizeof(jsHandle{})]
+	_ = [1]struct{}{}[unsafe.Sizeof(wgpu.Buffer{})-unsafe.Sizeof(jsHandle{})]
 )
+
+// jsOf returns the JavaScript object behind one of the binding's wrappers.
+func jsOf[T wgpu.Buffer | wgpu.ShaderModule | wgpu.Device](p *T) js.Value {
+	return (*jsHandle)(unsafe.Pointer(p)).v
+}
 
 // device holds the platform handles and the errors the browser delivers
 // asynchronously.
@@ -32,18 +38,36 @@ type device struct {
 	device *wgpu.Device
 	js     js.Value // GPUDevice
 
-	mu    sync.Mutex
-	async error // device loss or an uncaptured error
-	funcs []js.Func
+	mu       sync.Mutex
+	async    error // device loss or an uncaptured error
+	funcs    []js.Func
+	onError  js.Func
+	released bool
+
+	// writeBuffer staging: a JavaScript Uint8Array that Go bytes are
+	// copied into before queue.writeBuffer (see writeBuffer).
+	upload js.Value
+	queue  js.Value
 }
 
+// release destroys the device. Destroying resolves device.lost, so the
+// callbacks are released by the lost handler once it has run (releasing
+// them here makes the browser call a released Go function).
 func (d *device) release() {
 	if d == nil {
 		return
 	}
+	d.mu.Lock()
+	d.released = true
+	d.mu.Unlock()
 	if d.js.Truthy() {
 		d.js.Call("destroy")
 	}
+}
+
+// releaseFuncs frees the JavaScript callbacks (from the lost handler).
+func (d *device) releaseFuncs() {
+	d.js.Call("removeEventListener", "uncapturederror", d.onError)
 	for _, f := range d.funcs {
 		f.Release()
 	}
@@ -186,7 +210,7 @@ func openDevice(ctx context.Context) (*device, Info, error) {
 		MaxStorageBuffersPerStage:       uint32(num("maxStorageBuffersPerShaderStage")),
 	}
 
-	d := &device{js: dv}
+	d := &device{js: dv, queue: dv.Get("queue")}
 	d.device = (*wgpu.Device)(unsafe.Pointer(&jsHandle{v: dv}))
 	onLost := js.FuncOf(func(_ js.Value, args []js.Value) any {
 		msg := "unknown reason"
@@ -194,6 +218,13 @@ func openDevice(ctx context.Context) (*device, Info, error) {
 			msg = jsGet(args[0], "reason") + ": " + jsGet(args[0], "message")
 		}
 		d.setAsync(fmt.Errorf("%w: %s", ErrDeviceLost, msg))
+		d.mu.Lock()
+		released := d.released
+		d.mu.Unlock()
+		if released {
+			// The funcs are released after this callback returns.
+			go d.releaseFuncs()
+		}
 		return nil
 	})
 	onError := js.FuncOf(func(_ js.Value, args []js.Value) any {
@@ -205,6 +236,7 @@ func openDevice(ctx context.Context) (*device, Info, error) {
 		return nil
 	})
 	d.funcs = append(d.funcs, onLost, onError)
+	d.onError = onError
 	dv.Get("lost").Call("then", onLost)
 	dv.Call("addEventListener", "uncapturederror", onError)
 	return d, info, nil
@@ -231,7 +263,7 @@ func (b *Backend) errorScope(fn func() error) error {
 // compilationError returns the first error message of getCompilationInfo
 // as a ShaderError (file and entry are filled in by the caller).
 func (b *Backend) compilationError(mod *wgpu.ShaderModule) error {
-	m := (*jsHandle)(unsafe.Pointer(mod)).v
+	m := jsOf(mod)
 	if m.Get("getCompilationInfo").Type() != js.TypeFunction {
 		return nil
 	}
@@ -269,4 +301,40 @@ func (b *Backend) asyncError() error {
 	b.dev.mu.Lock()
 	defer b.dev.mu.Unlock()
 	return b.dev.async
+}
+
+// uploadChunk is the largest writeBuffer, bytes: larger writes (the base
+// model's 448 MB of parameters) go in chunks through one staging array.
+const uploadChunk = 16 << 20
+
+// writeBuffer copies data into buf at byte offset off. The binding's
+// Queue.WriteBuffer reads the wasm memory through a global named `wasm`,
+// which only its own loader defines (go-app's does not): the bytes are
+// copied into a JavaScript Uint8Array instead.
+func (b *Backend) writeBuffer(buf *wgpu.Buffer, off uint64, data []byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if je, ok := r.(js.Error); ok {
+				err = fmt.Errorf("writeBuffer: %s", jsString(je.Value))
+				return
+			}
+			panic(r)
+		}
+	}()
+	d := b.dev
+	dst := jsOf(buf)
+	for len(data) > 0 {
+		n := min(len(data), uploadChunk)
+		if d.upload.IsUndefined() || d.upload.Length() < n {
+			size := n
+			if n < uploadChunk {
+				size = max(n, 1<<16)
+			}
+			d.upload = js.Global().Get("Uint8Array").New(size)
+		}
+		js.CopyBytesToJS(d.upload, data[:n])
+		d.queue.Call("writeBuffer", dst, off, d.upload, 0, n)
+		data, off = data[n:], off+uint64(n)
+	}
+	return nil
 }

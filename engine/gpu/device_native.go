@@ -140,3 +140,8 @@ func (b *Backend) waitMap(done *bool) error {
 // uncaptured validation errors). Natively the binding offers no callback for
 // either (see openDevice): errors come back from the Try* calls instead.
 func (b *Backend) asyncError() error { return nil }
+
+// writeBuffer copies data into buf at byte offset off.
+func (b *Backend) writeBuffer(buf *wgpu.Buffer, off uint64, data []byte) error {
+	return b.queue.TryWriteBuffer(buf, off, data)
+}

@@ -110,13 +110,15 @@ type Backend struct {
 
 	shaders   map[string]string // specialised WGSL by module key
 	modules   map[string]*wgpu.ShaderModule
-	layouts   map[int]*layout
+	layouts   map[layoutKey]*layout
 	pipelines map[pipeKey]*pipeline
 	groups    map[groupKey]*wgpu.BindGroup
 
 	rec recorder
 
-	dummy    *wgpu.Buffer // bound to unused binding slots
+	// dummies are bound to unused binding slots, one buffer per slot:
+	// browsers reject two writable bindings of one buffer in a dispatch.
+	dummies  [maxSlots]*wgpu.Buffer
 	staging  *wgpu.Buffer // readback
 	stageLen uint64
 	scratch  map[string]*Buffer
@@ -145,7 +147,7 @@ func New(ctx context.Context) (*Backend, error) {
 		queue:     dev.device.GetQueue(),
 		shaders:   map[string]string{},
 		modules:   map[string]*wgpu.ShaderModule{},
-		layouts:   map[int]*layout{},
+		layouts:   map[layoutKey]*layout{},
 		pipelines: map[pipeKey]*pipeline{},
 		groups:    map[groupKey]*wgpu.BindGroup{},
 		scratch:   map[string]*Buffer{},
@@ -171,14 +173,16 @@ func (b *Backend) setBindWindow(bytes uint64) {
 
 // init creates the objects every dispatch needs.
 func (b *Backend) init() error {
-	var err error
-	b.dummy, err = b.dev.device.TryCreateBuffer(&wgpu.BufferDescriptor{
-		Label: "webmae dummy binding",
-		Size:  16,
-		Usage: wgpu.BufferUsageStorage,
-	})
-	if err != nil {
-		return fmt.Errorf("gpu: create dummy buffer: %w", err)
+	for i := range b.dummies {
+		var err error
+		b.dummies[i], err = b.dev.device.TryCreateBuffer(&wgpu.BufferDescriptor{
+			Label: fmt.Sprintf("webmae dummy binding %d", i+1),
+			Size:  16,
+			Usage: wgpu.BufferUsageStorage,
+		})
+		if err != nil {
+			return fmt.Errorf("gpu: create dummy buffer: %w", err)
+		}
 	}
 	return b.rec.init(b)
 }
@@ -246,7 +250,7 @@ func (b *Backend) Release() {
 			buf.buf = nil
 		}
 	}
-	for _, buf := range []*wgpu.Buffer{b.dummy, b.staging} {
+	for _, buf := range append(b.dummies[:], b.staging) {
 		if buf != nil {
 			buf.Destroy()
 			buf.Release()

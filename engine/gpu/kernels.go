@@ -16,9 +16,9 @@ var (
 	kGELU         = kernel{file: "gelu.wgsl", entry: "gelu", slots: 3}
 	kGELUBackward = kernel{file: "gelu.wgsl", entry: "gelu_backward", slots: 3}
 	kColumnSum    = kernel{file: "reduce.wgsl", entry: "column_sum", slots: 2}
-	kLayerNorm    = kernel{file: "layernorm.wgsl", entry: "layernorm", slots: 7}
-	kLayerNormDX  = kernel{file: "layernorm.wgsl", entry: "layernorm_backward_dx", slots: 7}
-	kLayerNormDP  = kernel{file: "layernorm.wgsl", entry: "layernorm_backward_params", slots: 7}
+	kLayerNorm    = kernel{file: "layernorm.wgsl", entry: "layernorm", slots: 7, ro: readOnly(5, 6)}
+	kLayerNormDX  = kernel{file: "layernorm.wgsl", entry: "layernorm_backward_dx", slots: 7, ro: readOnly(5, 6)}
+	kLayerNormDP  = kernel{file: "layernorm.wgsl", entry: "layernorm_backward_params", slots: 7, ro: readOnly(5, 6)}
 	kAttention    = kernel{file: "attention.wgsl", entry: "attention_forward", slots: 5}
 	kAttentionDQ  = kernel{file: "attention.wgsl", entry: "attention_backward_q", slots: 5}
 	kAttentionDKV = kernel{file: "attention.wgsl", entry: "attention_backward_kv", slots: 5}
@@ -37,7 +37,7 @@ var (
 
 // matmulKernel returns the matmul specialisation for the transposes.
 func matmulKernel(transA, transB bool) kernel {
-	k := kernel{file: "matmul.wgsl", entry: "matmul", slots: 4}
+	k := kernel{file: "matmul.wgsl", entry: "matmul", slots: 4, ro: readOnly(2, 3, 4)}
 	switch {
 	case transA && transB:
 		k.spec = "TRANS_A,TRANS_B"
@@ -265,10 +265,56 @@ func (b *Backend) LayerNormBackward(dx, dgamma, dbeta, dy, x, mean, rstd, gamma 
 	}
 	c := b.layerNormCall(kLayerNormDX, rows, dim, 0, flags, [7]backend.View{dx, x, mean, rstd, gamma, {}, dy})
 	b.dispatch(c, b.grid(rows))
-	c = b.layerNormCall(kLayerNormDP, rows, dim, 0, 0, [7]backend.View{dgamma, x, mean, rstd, {}, dbeta, dy})
-	if c != nil {
-		b.dispatch(c, dims{ceilDiv(dim, c.p.constant("COLS")), 1})
+	// dgamma and dbeta are written through binding 1 only: two writable
+	// bindings of one buffer (both are views of the gradients) are invalid
+	// in a browser's WebGPU. When both fit one bound range, one dispatch
+	// writes both; otherwise one dispatch each.
+	if both, ok := covering(dgamma, dbeta); ok {
+		if _, _, err := b.bindRange(both, "layernorm backward dgamma+dbeta"); err == nil {
+			b.layerNormParams(rows, dim, lnWriteGamma|lnWriteBeta, both, dgamma.Off-both.Off, dbeta.Off-both.Off, x, mean, rstd, dy)
+			return
+		}
 	}
+	b.layerNormParams(rows, dim, lnWriteGamma, dgamma, 0, 0, x, mean, rstd, dy)
+	b.layerNormParams(rows, dim, lnWriteBeta, dbeta, 0, 0, x, mean, rstd, dy)
+}
+
+// layernorm_backward_params flags.
+const (
+	lnWriteGamma = 2
+	lnWriteBeta  = 4
+)
+
+// layerNormParams dispatches layernorm_backward_params writing dgamma at
+// element gOff and/or dbeta at bOff of the view out.
+func (b *Backend) layerNormParams(rows, dim, flags int, out backend.View, gOff, bOff int, x, mean, rstd, dy backend.View) {
+	c := b.newCall(kLayerNormDP)
+	if c == nil {
+		return
+	}
+	c.u(rows, dim)
+	c.f(0)
+	c.u(flags)
+	b.view(c, 1, out, "layernorm backward params")
+	base := int(c.params[c.n-1])
+	c.params[c.n-1] += uint32(gOff)
+	b.view(c, 2, x, "layernorm backward params")
+	b.view(c, 3, mean, "layernorm backward params")
+	b.view(c, 4, rstd, "layernorm backward params")
+	c.u(0)           // gamma: unused
+	c.u(base + bOff) // dbeta: in binding 1 as well
+	b.view(c, 7, dy, "layernorm backward params")
+	b.dispatch(c, dims{ceilDiv(dim, c.p.constant("COLS")), 1})
+}
+
+// covering returns the view spanning a and b when both are views of one
+// buffer.
+func covering(a, b backend.View) (backend.View, bool) {
+	if a.Buf != b.Buf {
+		return backend.View{}, false
+	}
+	lo, hi := min(a.Off, b.Off), max(a.Off+a.Len, b.Off+b.Len)
+	return backend.View{Buf: a.Buf, Off: lo, Len: hi - lo}, true
 }
 
 // attentionCall starts an attention.wgsl dispatch: b, t, h, hd, scale, then

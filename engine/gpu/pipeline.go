@@ -18,15 +18,35 @@ type kernel struct {
 	entry string // entry point
 	slots int    // storage bindings 1..slots (binding 0 is the uniform block)
 	spec  string // comma-separated bool consts of the file set to true
+	// ro has bit i set when storage binding i is declared
+	// var<storage, read> in the file: browsers reject a dispatch that binds
+	// overlapping ranges of one buffer to two slots unless both are
+	// read-only (e.g. a weight and its bias, views of the parameters).
+	ro uint8
+}
+
+// readOnly returns the ro mask of the listed binding numbers.
+func readOnly(slots ...int) uint8 {
+	var m uint8
+	for _, s := range slots {
+		m |= 1 << s
+	}
+	return m
+}
+
+type layoutKey struct {
+	slots int
+	ro    uint8
 }
 
 type pipeKey struct{ file, entry, spec string }
 
 // layout is the bind group and pipeline layout shared by every kernel with
-// the same number of storage slots: binding 0 a uniform block with a dynamic
-// offset, bindings 1..slots read-write storage buffers.
+// the same storage slots: binding 0 a uniform block with a dynamic offset,
+// bindings 1..slots storage buffers (read-only where ro says so).
 type layout struct {
 	slots       int
+	ro          uint8
 	groupLayout *wgpu.BindGroupLayout
 	pipeLayout  *wgpu.PipelineLayout
 }
@@ -133,8 +153,9 @@ func (b *Backend) module(k kernel) (*wgpu.ShaderModule, string, error) {
 }
 
 // layoutFor returns (creating once) the layout with the given storage slots.
-func (b *Backend) layoutFor(slots int) (*layout, error) {
-	if l, ok := b.layouts[slots]; ok {
+func (b *Backend) layoutFor(slots int, ro uint8) (*layout, error) {
+	key := layoutKey{slots, ro}
+	if l, ok := b.layouts[key]; ok {
 		return l, nil
 	}
 	entries := []wgpu.BindGroupLayoutEntry{{
@@ -146,24 +167,28 @@ func (b *Backend) layoutFor(slots int) (*layout, error) {
 		},
 	}}
 	for i := 1; i <= slots; i++ {
+		t := wgpu.BufferBindingTypeStorage
+		if ro&(1<<i) != 0 {
+			t = wgpu.BufferBindingTypeReadOnlyStorage
+		}
 		entries = append(entries, wgpu.BindGroupLayoutEntry{
 			Binding:    uint32(i),
 			Visibility: wgpu.ShaderStageCompute,
-			Buffer:     wgpu.BufferBindingLayout{Type: wgpu.BufferBindingTypeStorage},
+			Buffer:     wgpu.BufferBindingLayout{Type: t},
 		})
 	}
-	l := &layout{slots: slots}
+	l := &layout{slots: slots, ro: ro}
 	err := b.errorScope(func() error {
 		var err error
 		l.groupLayout, err = b.dev.device.TryCreateBindGroupLayout(&wgpu.BindGroupLayoutDescriptor{
-			Label:   fmt.Sprintf("webmae %d storage slots", slots),
+			Label:   fmt.Sprintf("webmae %d storage slots, read-only %b", slots, ro),
 			Entries: entries,
 		})
 		if err != nil {
 			return err
 		}
 		l.pipeLayout, err = b.dev.device.TryCreatePipelineLayout(&wgpu.PipelineLayoutDescriptor{
-			Label:            fmt.Sprintf("webmae %d storage slots", slots),
+			Label:            fmt.Sprintf("webmae %d storage slots, read-only %b", slots, ro),
 			BindGroupLayouts: []*wgpu.BindGroupLayout{l.groupLayout},
 		})
 		return err
@@ -171,7 +196,7 @@ func (b *Backend) layoutFor(slots int) (*layout, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gpu: create layout with %d storage slots: %w", slots, err)
 	}
-	b.layouts[slots] = l
+	b.layouts[key] = l
 	return l, nil
 }
 
@@ -185,7 +210,7 @@ func (b *Backend) pipeline(k kernel) (*pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := b.layoutFor(k.slots)
+	l, err := b.layoutFor(k.slots, k.ro)
 	if err != nil {
 		return nil, err
 	}

@@ -81,6 +81,9 @@ type call struct {
 	binds  [maxSlots]binding
 	params [paramWords]uint32
 	n      int
+
+	views  [maxSlots]backend.View // the view bound to each slot
+	offIdx [maxSlots]int          // its offset's index in params, +1 (0: none)
 }
 
 // u appends integer parameters.
@@ -136,7 +139,7 @@ func (b *Backend) bindRange(v backend.View, what string) (binding, int, error) {
 		return binding{}, 0, fmt.Errorf("gpu: %s: buffer was not created", what)
 	}
 	if v.Len == 0 {
-		return binding{buf: b.dummy, size: 16}, 0, nil
+		return binding{}, 0, nil // the caller binds the slot's dummy
 	}
 	if buf.size <= b.window {
 		return binding{buf: buf.buf, size: buf.size}, v.Off, nil
@@ -155,6 +158,11 @@ func (b *Backend) bindRange(v backend.View, what string) (binding, int, error) {
 	return binding{buf: buf.buf, off: w0, size: end - w0}, int((start - w0) / 4), nil
 }
 
+// dummyBinding is the binding of an unused slot (1-based).
+func (b *Backend) dummyBinding(slot int) binding {
+	return binding{buf: b.dummies[slot-1], size: 16}
+}
+
 // newCall starts a dispatch of kernel k; it returns nil (and records the
 // error) when the backend has failed or the pipeline cannot be built.
 func (b *Backend) newCall(k kernel) *call {
@@ -168,7 +176,7 @@ func (b *Backend) newCall(k kernel) *call {
 	}
 	c := &call{p: p}
 	for i := range k.slots {
-		c.binds[i] = binding{buf: b.dummy, size: 16}
+		c.binds[i] = b.dummyBinding(i + 1)
 	}
 	return c
 }
@@ -184,10 +192,56 @@ func (b *Backend) view(c *call, slot int, v backend.View, what string) {
 		b.fail(err)
 	}
 	if bd.buf == nil {
-		bd = binding{buf: b.dummy, size: 16}
+		bd = b.dummyBinding(slot)
 	}
 	c.binds[slot-1] = bd
+	c.views[slot-1], c.offIdx[slot-1] = v, c.n+1
 	c.u(off)
+}
+
+// stageReadOnly resolves a read-only slot bound to the same buffer as a
+// writable slot of the call (WebGPU forbids a buffer in both roles in one
+// dispatch, even for disjoint ranges): the read-only view is copied into a
+// scratch buffer of its own first. The engine's model never does this
+// (its inputs and outputs are separate buffers); it keeps any mix of views
+// correct.
+func (b *Backend) stageReadOnly(c *call) {
+	ro := c.p.k.ro
+	for i := range c.p.k.slots {
+		if ro&(1<<(i+1)) == 0 || c.offIdx[i] == 0 {
+			continue
+		}
+		conflict := false
+		for j := range c.p.k.slots {
+			if ro&(1<<(j+1)) == 0 && c.binds[j].buf == c.binds[i].buf {
+				conflict = true
+			}
+		}
+		if !conflict {
+			continue
+		}
+		v := c.views[i]
+		src := b.buffer(v, "stage read-only view")
+		s := b.scratchBuffer(fmt.Sprintf("stage slot %d", i+1), v.Len)
+		if b.err != nil {
+			return
+		}
+		if err := b.ensureEncoder(); err != nil {
+			b.fail(err)
+			return
+		}
+		if err := b.endPass(); err != nil {
+			b.fail(err)
+			return
+		}
+		if err := b.rec.encoder.TryCopyBufferToBuffer(src.buf, uint64(v.Off)*4, s.buf, 0, uint64(v.Len)*4); err != nil {
+			b.fail(fmt.Errorf("gpu: %s: stage a read-only view: %w", c.p.k.entry, err))
+			return
+		}
+		b.rec.pending++
+		c.binds[i] = binding{buf: s.buf, size: s.size}
+		c.params[c.offIdx[i]-1] = 0
+	}
 }
 
 // bindGroup returns the cached bind group for the call's bindings.
@@ -286,6 +340,12 @@ func (b *Backend) dispatch(c *call, g dims) {
 			return
 		}
 	}
+	if c.p.k.ro != 0 {
+		b.stageReadOnly(c)
+		if b.err != nil {
+			return
+		}
+	}
 	bg, err := b.bindGroup(c)
 	if err != nil {
 		b.fail(err)
@@ -348,7 +408,7 @@ func (b *Backend) Submit() error {
 		return b.takeErr()
 	}
 	if r.used > 0 {
-		if err := b.queue.TryWriteBuffer(r.arena, 0, r.data[:r.used*r.slotSize]); err != nil {
+		if err := b.writeBuffer(r.arena, 0, r.data[:r.used*r.slotSize]); err != nil {
 			b.fail(fmt.Errorf("gpu: upload kernel parameters: %w", err))
 			b.dropEncoder()
 			return b.takeErr()
@@ -470,7 +530,7 @@ func (b *Backend) write(dst backend.View, data []byte, what string) {
 		b.fail(fmt.Errorf("gpu: %s: buffer was not created", what))
 		return
 	}
-	if err := b.queue.TryWriteBuffer(buf.buf, uint64(dst.Off)*4, data); err != nil {
+	if err := b.writeBuffer(buf.buf, uint64(dst.Off)*4, data); err != nil {
 		b.fail(fmt.Errorf("gpu: %s: %w", what, err))
 	}
 }

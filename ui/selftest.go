@@ -1,0 +1,485 @@
+package ui
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"webmae/engine/backend"
+	"webmae/engine/cpu"
+	"webmae/engine/gpu"
+	"webmae/engine/harness"
+	"webmae/engine/mae"
+	"webmae/engine/model"
+	"webmae/engine/recon"
+)
+
+// The /selftest page runs the PyTorch parity check of `go test
+// ./engine/harness ./engine/gpu` in the browser: the four reference cases
+// of testdata/reference (mae_tiny and mae_tiny_normpix, each with Hugging
+// Face and official weight names: loss, logits, mask, every gradient and
+// three AdamW steps) on the WebGPU backend, then on the CPU backend (Go
+// wasm) for comparison. A user opens it to check that their GPU computes
+// what PyTorch does. The reference files are copied into the site by
+// scripts/build-web.sh (web/reference/).
+//
+// /selftest?base=1 instead loads a randomly initialised `base` model
+// (facebook/vit-mae-base shapes, 112M parameters, 448 MB of float32: more
+// than WebGPU's default 128 MiB storage binding and 256 MiB buffer) on the
+// WebGPU backend, reconstructs one 224 px image and compares the loss and a
+// prediction checksum with the native CPU backend's (baseExpected).
+//
+// The outcome is also machine-readable: the element with
+// data-testid="selftest-result" has data-status "running", "pass" or
+// "fail" and holds SelfTestResult as JSON; the JSON is printed on the
+// console too.
+
+// SelfTestReferenceURL is where the page fetches the reference files.
+const SelfTestReferenceURL = "/web/reference/"
+
+// selfTestReferences are the reference models: each config and io file
+// with its two weight files.
+var selfTestReferences = []string{"mae_tiny", "mae_tiny_normpix"}
+
+// SelfTestCase is the outcome of one reference case on one backend.
+type SelfTestCase struct {
+	Backend  string   `json:"backend"` // "webgpu" or "cpu"
+	Name     string   `json:"name"`    // weights file
+	OK       bool     `json:"ok"`
+	Ms       float64  `json:"ms"`
+	Lines    []string `json:"lines"`
+	Failures []string `json:"failures,omitempty"`
+	Error    string   `json:"error,omitempty"`
+}
+
+// SelfTestAdapter describes the WebGPU adapter.
+type SelfTestAdapter struct {
+	Name        string   `json:"name"`
+	Vendor      string   `json:"vendor,omitempty"`
+	Description string   `json:"description,omitempty"`
+	Type        string   `json:"type,omitempty"`
+	Features    []string `json:"features,omitempty"`
+	// Granted limits the engine depends on.
+	MaxStorageBufferBindingSize uint64 `json:"maxStorageBufferBindingSize"`
+	MaxBufferSize               uint64 `json:"maxBufferSize"`
+	MaxWorkgroupStorageSize     uint32 `json:"maxComputeWorkgroupStorageSize"`
+}
+
+// SelfTestBase is the outcome of the base-model reconstruction.
+type SelfTestBase struct {
+	Params       int     `json:"params"`
+	Loss         float32 `json:"loss"`
+	ExpectedLoss float32 `json:"expected_loss"`
+	Checksum     float64 `json:"checksum"` // mean |prediction|
+	Expected     float64 `json:"expected_checksum"`
+	MSE          float64 `json:"mse"` // of the masked patches, normalised pixels
+	PSNR         float64 `json:"psnr"`
+	InitMs       float64 `json:"init_ms"`    // host init and upload
+	ForwardMs    float64 `json:"forward_ms"` // first forward incl. pipeline compiles
+	SecondMs     float64 `json:"second_ms"`  // second forward, compiled
+}
+
+// SelfTestResult is the page's machine-readable outcome.
+type SelfTestResult struct {
+	Status  string           `json:"status"` // running, pass, fail
+	Mode    string           `json:"mode"`   // reference or base
+	Adapter *SelfTestAdapter `json:"adapter,omitempty"`
+	Cases   []SelfTestCase   `json:"cases,omitempty"`
+	Base    *SelfTestBase    `json:"base,omitempty"`
+	Error   string           `json:"error,omitempty"`
+	Ms      float64          `json:"ms"`
+}
+
+// SelfTest is the /selftest page.
+type SelfTest struct {
+	app.Compo
+	res     SelfTestResult
+	running string // what runs now
+}
+
+// OnInit sets the initial state (also on the server's prerender).
+func (s *SelfTest) OnInit() {
+	s.res = SelfTestResult{Status: "running", Mode: "reference"}
+	s.running = "starting"
+}
+
+// OnMount starts the checks in a goroutine: the WebGPU backend awaits
+// promises, which must not happen on a JavaScript callback.
+func (s *SelfTest) OnMount(ctx app.Context) {
+	if app.IsServer {
+		return
+	}
+	q := ctx.Page().URL().Query()
+	base := q.Get("base") == "1"
+	if base {
+		s.res.Mode = "base"
+	}
+	ctx.Async(func() {
+		start := time.Now()
+		update := func(fn func(r *SelfTestResult)) {
+			ctx.Dispatch(func(app.Context) { fn(&s.res) })
+		}
+		status := func(what string) { ctx.Dispatch(func(app.Context) { s.running = what }) }
+		var err error
+		if base {
+			err = runSelfTestBase(update, status)
+		} else {
+			err = runSelfTestReferences(ctx.Page().URL(), q.Get("backends"), update, status)
+		}
+		ctx.Dispatch(func(app.Context) {
+			r := &s.res
+			r.Ms = float64(time.Since(start).Microseconds()) / 1000
+			r.Status = "pass"
+			if err != nil {
+				r.Error = err.Error()
+				r.Status = "fail"
+			}
+			for _, c := range r.Cases {
+				if !c.OK {
+					r.Status = "fail"
+				}
+			}
+			if !base && len(r.Cases) == 0 && r.Error == "" {
+				r.Status, r.Error = "fail", "no case ran"
+			}
+			s.running = ""
+			js, _ := json.Marshal(r)
+			app.Log("webmae selftest: " + string(js))
+		})
+	})
+}
+
+func adapterOf(info gpu.Info) *SelfTestAdapter {
+	return &SelfTestAdapter{
+		Name: info.Adapter, Vendor: info.Vendor, Description: info.Description, Type: info.AdapterType,
+		Features:                    info.Features,
+		MaxStorageBufferBindingSize: info.Limits.MaxStorageBufferBindingSize,
+		MaxBufferSize:               info.Limits.MaxBufferSize,
+		MaxWorkgroupStorageSize:     info.Limits.MaxComputeWorkgroupStorageSize,
+	}
+}
+
+// fetchSite gets a file of the site (the page's origin) as bytes.
+func fetchSite(page *url.URL, path string) ([]byte, error) {
+	u := page.ResolveReference(&url.URL{Path: path})
+	resp, err := http.Get(u.String())
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("fetch %s: %s", path, resp.Status)
+	}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", path, err)
+	}
+	return b, nil
+}
+
+// fetchReferences downloads the four reference cases.
+func fetchReferences(page *url.URL) ([]harness.ReferenceFiles, error) {
+	get := func(name string) ([]byte, error) { return fetchSite(page, SelfTestReferenceURL+name) }
+	var out []harness.ReferenceFiles
+	for _, n := range selfTestReferences {
+		cfg, err := get(n + ".config.json")
+		if err != nil {
+			return nil, err
+		}
+		io, err := get(n + ".io.safetensors")
+		if err != nil {
+			return nil, err
+		}
+		for _, w := range []string{n + ".safetensors", n + ".timm.safetensors"} {
+			wt, err := get(w)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, harness.ReferenceFiles{Name: w, Config: cfg, Weights: wt, IO: io})
+		}
+	}
+	return out, nil
+}
+
+// runSelfTestReferences checks the reference cases on the backends listed
+// in backends ("webgpu,cpu" when empty).
+func runSelfTestReferences(page *url.URL, backends string, update func(func(*SelfTestResult)), status func(string)) error {
+	if backends == "" {
+		backends = "webgpu,cpu"
+	}
+	status("fetching the reference files")
+	refs, err := fetchReferences(page)
+	if err != nil {
+		return err
+	}
+	for _, name := range strings.Split(backends, ",") {
+		var k backend.Kernels
+		switch name {
+		case "webgpu":
+			status("opening the WebGPU device")
+			g, err := openSelfTestGPU()
+			if err != nil {
+				update(func(r *SelfTestResult) {
+					r.Cases = append(r.Cases, SelfTestCase{Backend: name, Name: "device", Error: err.Error()})
+				})
+				continue
+			}
+			info := g.Info()
+			update(func(r *SelfTestResult) { r.Adapter = adapterOf(info) })
+			status("compiling the WebGPU pipelines")
+			if err := g.Warm(); err != nil {
+				g.Release()
+				update(func(r *SelfTestResult) {
+					r.Cases = append(r.Cases, SelfTestCase{Backend: name, Name: "pipelines", Error: err.Error()})
+				})
+				continue
+			}
+			k = g
+		case "cpu":
+			k = cpu.New()
+		default:
+			return fmt.Errorf("unknown backend %q (want webgpu or cpu)", name)
+		}
+		for _, f := range refs {
+			status(fmt.Sprintf("%s on %s", f.Name, name))
+			t0 := time.Now()
+			rep, err := harness.CheckReference(k, f)
+			c := SelfTestCase{Backend: name, Name: f.Name, Ms: float64(time.Since(t0).Microseconds()) / 1000,
+				Lines: rep.Lines, Failures: rep.Failures, OK: err == nil && rep.OK()}
+			if err != nil {
+				c.Error = err.Error()
+			}
+			update(func(r *SelfTestResult) { r.Cases = append(r.Cases, c) })
+		}
+		k.Release()
+	}
+	return nil
+}
+
+// openSelfTestGPU opens the WebGPU backend with a time limit.
+func openSelfTestGPU() (*gpu.Backend, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	return gpu.New(ctx)
+}
+
+// The base probe: a randomly initialised `base` model (seed baseSeed)
+// reconstructs a synthetic 224 px image with a fixed random masking.
+// baseExpected holds the loss and mean |prediction| the native CPU backend
+// computes for it (TestBaseProbeCPU checks them; rerun it with -v to
+// update them after a change of the initialisation).
+const baseSeed = 7
+
+var baseExpected = struct {
+	Loss     float32
+	Checksum float64
+}{Loss: 1.6593962, Checksum: 0.72398171}
+
+// Tolerances of the base probe, GPU vs CPU: float32 sums over 768- and
+// 3072-long rows through 20 blocks.
+const (
+	baseLossRelTol     = 1e-4
+	baseChecksumRelTol = 1e-4
+)
+
+// baseImage is a smooth deterministic test picture in normalised pixel
+// space (C, H, W): gradients and rings, so patches differ.
+func baseImage(cfg model.Config) []float32 {
+	c, s := cfg.NumChannels, cfg.ImageSize
+	img := make([]float32, c*s*s)
+	for ch := 0; ch < c; ch++ {
+		for y := 0; y < s; y++ {
+			for x := 0; x < s; x++ {
+				fx, fy := float64(x)/float64(s), float64(y)/float64(s)
+				r := math.Hypot(fx-0.5, fy-0.4)
+				v := 0.5 + 0.3*math.Sin(20*r+float64(ch)) + 0.2*(fx-fy)
+				img[(ch*s+y)*s+x] = float32((v - 0.45) / 0.25)
+			}
+		}
+	}
+	return img
+}
+
+// baseProbe runs the base probe on k and reports the loss, the mean
+// absolute prediction and the reconstruction metrics.
+func baseProbe(k backend.Kernels, timed func(what string)) (SelfTestBase, error) {
+	var out SelfTestBase
+	cfg, err := model.Preset(model.PresetBase)
+	if err != nil {
+		return out, err
+	}
+	t0 := time.Now()
+	m, err := mae.NewInit(k, cfg, baseSeed)
+	if err != nil {
+		return out, fmt.Errorf("base model: %w", err)
+	}
+	out.Params = m.Layout.Total
+	l, keep := cfg.NumPatches(), cfg.NumKeep(cfg.MaskRatio)
+	mk, err := recon.RandomMask(l, keep, baseSeed)
+	if err != nil {
+		return out, err
+	}
+	p, err := m.NewPass(1, keep)
+	if err != nil {
+		return out, err
+	}
+	img := baseImage(cfg)
+	if err := p.SetInputs(img, mk); err != nil {
+		return out, err
+	}
+	if err := k.Submit(); err != nil {
+		return out, fmt.Errorf("base model upload: %w", err)
+	}
+	out.InitMs = float64(time.Since(t0).Microseconds()) / 1000
+	timed("first forward pass")
+	var pred []float32
+	for i := 0; i < 2; i++ {
+		t1 := time.Now()
+		p.Forward()
+		if out.Loss, err = p.Loss(); err != nil {
+			return out, fmt.Errorf("base forward: %w", err)
+		}
+		if pred, err = p.Prediction(); err != nil {
+			return out, fmt.Errorf("base forward: %w", err)
+		}
+		ms := float64(time.Since(t1).Microseconds()) / 1000
+		if i == 0 {
+			out.ForwardMs = ms
+			timed("second forward pass")
+		} else {
+			out.SecondMs = ms
+		}
+	}
+	sum := 0.0
+	for _, v := range pred {
+		sum += math.Abs(float64(v))
+	}
+	out.Checksum = sum / float64(len(pred))
+	res, err := recon.FromPrediction(cfg, recon.ImageNet(), img, recon.Masked(mk, 0), pred)
+	if err != nil {
+		return out, fmt.Errorf("base reconstruction: %w", err)
+	}
+	out.MSE, out.PSNR = res.MSE, res.PSNR
+	out.ExpectedLoss, out.Expected = baseExpected.Loss, baseExpected.Checksum
+	return out, nil
+}
+
+// checkBase compares a probe with baseExpected.
+func checkBase(b SelfTestBase) error {
+	rel := func(a, e float64) float64 { return math.Abs(a-e) / math.Abs(e) }
+	if r := rel(float64(b.Loss), float64(baseExpected.Loss)); !(r < baseLossRelTol) {
+		return fmt.Errorf("base: loss %.8g, native CPU backend %.8g: relative error %.3g >= %g", b.Loss, baseExpected.Loss, r, baseLossRelTol)
+	}
+	if r := rel(b.Checksum, baseExpected.Checksum); !(r < baseChecksumRelTol) {
+		return fmt.Errorf("base: mean |prediction| %.8g, native CPU backend %.8g: relative error %.3g >= %g", b.Checksum, baseExpected.Checksum, r, baseChecksumRelTol)
+	}
+	if math.IsNaN(b.MSE) || math.IsInf(b.MSE, 0) {
+		return fmt.Errorf("base: reconstruction MSE %v", b.MSE)
+	}
+	return nil
+}
+
+// runSelfTestBase runs the base probe on the WebGPU backend.
+func runSelfTestBase(update func(func(*SelfTestResult)), status func(string)) error {
+	status("opening the WebGPU device")
+	g, err := openSelfTestGPU()
+	if err != nil {
+		return err
+	}
+	defer g.Release()
+	info := g.Info()
+	update(func(r *SelfTestResult) { r.Adapter = adapterOf(info) })
+	status("initialising and uploading the base model (448 MB)")
+	b, err := baseProbe(g, status)
+	if err != nil {
+		return err
+	}
+	update(func(r *SelfTestResult) { r.Base = &b })
+	return checkBase(b)
+}
+
+// Render draws the page.
+func (s *SelfTest) Render() app.UI {
+	r := s.res
+	js, _ := json.MarshalIndent(r, "", "  ")
+	title := "WebGPU self-test: PyTorch parity"
+	if r.Mode == "base" {
+		title = "WebGPU self-test: base model reconstruction"
+	}
+	return app.Div().Class("app", "selftest").Body(
+		app.Header().Class("top").Body(
+			app.Div().Class("brand").Body(
+				app.A().Href("/").Body(app.Img().Src("/web/icon.svg").Alt("webmae").Width(32).Height(32)),
+				app.H1().Text(title),
+			),
+		),
+		app.P().Text("Runs the engine's PyTorch reference check (loss, reconstruction logits, masking, every gradient and three AdamW steps "+
+			"of a small MAE, with Hugging Face and official weight names) on this browser's WebGPU adapter and on the CPU backend, "+
+			"or, with ?base=1, reconstructs an image with a 112M-parameter base model."),
+		app.P().Attr("data-testid", "selftest-adapter").Body(
+			app.Strong().Text("Adapter: "),
+			app.Text(adapterText(r.Adapter)),
+		),
+		app.If(s.running != "", func() app.UI {
+			return app.P().Class("muted").Attr("data-testid", "selftest-running").Text("Running: " + s.running + "…")
+		}),
+		app.If(r.Error != "", func() app.UI {
+			return app.Div().Class("banner", "error").Role("alert").Text(r.Error)
+		}),
+		app.Range(r.Cases).Slice(func(i int) app.UI {
+			c := r.Cases[i]
+			verdict := "pass"
+			if !c.OK {
+				verdict = "FAIL"
+			}
+			return app.Details().Open(!c.OK).Attr("data-testid", "selftest-case").DataSet("ok", c.OK).Body(
+				app.Summary().Text(fmt.Sprintf("%s · %s · %s (%.0f ms)", verdict, c.Backend, c.Name, c.Ms)),
+				app.Pre().Text(strings.Join(append(append(c.Lines, c.Failures...), errLine(c.Error)...), "\n")),
+			)
+		}),
+		app.If(r.Base != nil, func() app.UI {
+			b := r.Base
+			return app.P().Attr("data-testid", "selftest-base").Text(fmt.Sprintf(
+				"base: %d parameters, loss %.7g (native CPU backend %.7g), mean |prediction| %.7g (%.7g), masked-patch MSE %.4f, PSNR %.2f dB; init+upload %.0f ms, first forward %.0f ms, second %.0f ms",
+				b.Params, b.Loss, b.ExpectedLoss, b.Checksum, b.Expected, b.MSE, b.PSNR, b.InitMs, b.ForwardMs, b.SecondMs))
+		}),
+		app.H2().Text("Result: "+r.Status),
+		app.Pre().Attr("data-testid", "selftest-result").DataSet("status", r.Status).Text(string(js)),
+	)
+}
+
+func errLine(e string) []string {
+	if e == "" {
+		return nil
+	}
+	return []string{"error: " + e}
+}
+
+func adapterText(a *SelfTestAdapter) string {
+	if a == nil {
+		return "(not opened yet)"
+	}
+	s := a.Name
+	if a.Description != "" && a.Description != a.Name {
+		s += " · " + a.Description
+	}
+	if a.Vendor != "" {
+		s += " · vendor " + a.Vendor
+	}
+	if a.Type != "" {
+		s += " · " + a.Type
+	}
+	s += fmt.Sprintf(" · maxStorageBufferBindingSize %d MiB, maxBufferSize %d MiB", a.MaxStorageBufferBindingSize>>20, a.MaxBufferSize>>20)
+	if len(a.Features) > 0 {
+		s += " · features: " + strings.Join(a.Features, " ")
+	}
+	return s
+}

@@ -25,10 +25,12 @@ var (
 	_ = [1]struct{}{}[unsafe.Sizeof(wgpu.Device{})-unsafe.Sizeof(jsHandle{})]
 	_ = [1]struct{}{}[unsafe.Sizeof(wgpu.ShaderModule{})-unsafe.Sizeof(jsHandle{})]
 	_ = [1]struct{}{}[unsafe.Sizeof(wgpu.Buffer{})-unsafe.Sizeof(jsHandle{})]
+	_ = [1]struct{}{}[unsafe.Sizeof(wgpu.ComputePipeline{})-unsafe.Sizeof(jsHandle{})]
+	_ = [1]struct{}{}[unsafe.Sizeof(wgpu.BindGroup{})-unsafe.Sizeof(jsHandle{})]
 )
 
 // jsOf returns the JavaScript object behind one of the binding's wrappers.
-func jsOf[T wgpu.Buffer | wgpu.ShaderModule | wgpu.Device](p *T) js.Value {
+func jsOf[T wgpu.Buffer | wgpu.ShaderModule | wgpu.Device | wgpu.ComputePipeline | wgpu.BindGroup](p *T) js.Value {
 	return (*jsHandle)(unsafe.Pointer(p)).v
 }
 
@@ -338,3 +340,135 @@ func (b *Backend) writeBuffer(buf *wgpu.Buffer, off uint64, data []byte) (err er
 	}
 	return nil
 }
+
+// Replayed command lists. A submit's commands are appended to a list of
+// uint32 words; Submit copies the list and the uniform arena into
+// JavaScript and makes one call that encodes and submits them. Pipelines,
+// bind groups and buffers are registered once in a JavaScript array and
+// named by their index. Per submit that is three Go->JS calls instead of
+// about three per dispatch.
+const (
+	opPipeline  = 1 // index
+	opBindGroup = 2 // index, dynamic offset
+	opDispatch  = 3 // x, y
+	opCopy      = 4 // src index, src offset lo, hi, dst index, dst offset lo, hi, size lo, hi
+)
+
+// replaySource is the JavaScript side: it reads the words from the bytes
+// the Go side copied and issues the WebGPU calls.
+const replaySource = `(device, queue, objs, opBytes, nWords, arena, arenaBytes, arenaLen) => {
+	if (arenaLen > 0) queue.writeBuffer(arena, 0, arenaBytes, 0, arenaLen);
+	const ops = new Uint32Array(opBytes.buffer, opBytes.byteOffset, nWords);
+	const enc = device.createCommandEncoder({ label: 'webmae step' });
+	let pass = null;
+	const open = () => pass || (pass = enc.beginComputePass({ label: 'webmae kernels' }));
+	for (let i = 0; i < nWords;) {
+		switch (ops[i]) {
+		case 1: open().setPipeline(objs[ops[i + 1]]); i += 2; break;
+		case 2: open().setBindGroup(0, objs[ops[i + 1]], ops, i + 2, 1); i += 3; break;
+		case 3: open().dispatchWorkgroups(ops[i + 1], ops[i + 2]); i += 3; break;
+		case 4:
+			if (pass) { pass.end(); pass = null; }
+			enc.copyBufferToBuffer(objs[ops[i + 1]], ops[i + 2] + ops[i + 3] * 4294967296,
+				objs[ops[i + 4]], ops[i + 5] + ops[i + 6] * 4294967296, ops[i + 7] + ops[i + 8] * 4294967296);
+			i += 9; break;
+		default: throw new Error('webmae replay: bad op ' + ops[i] + ' at word ' + i);
+		}
+	}
+	if (pass) pass.end();
+	queue.submit([enc.finish()]);
+}`
+
+type replayCommands struct {
+	b      *Backend
+	fn     js.Value // replaySource, evaluated
+	objs   js.Value // registered objects
+	index  map[any]uint32
+	ops    []uint32
+	opsJS  js.Value // Uint8Array the words are copied into
+	argJS  js.Value // Uint8Array the arena is copied into
+	active bool
+}
+
+func newReplay(b *Backend) commands {
+	fn := js.Global().Get("Function").New("return " + replaySource).Invoke()
+	return &replayCommands{b: b, fn: fn, objs: js.Global().Get("Array").New(), index: map[any]uint32{}}
+}
+
+// id registers (once) the JavaScript object of a binding wrapper.
+func (r *replayCommands) id(key any, v js.Value) uint32 {
+	if i, ok := r.index[key]; ok {
+		return i
+	}
+	i := uint32(len(r.index))
+	r.objs.Call("push", v)
+	r.b.rec.stats.Calls++
+	r.index[key] = i
+	return i
+}
+
+func (r *replayCommands) open() bool { return r.active }
+
+func (r *replayCommands) begin() error {
+	r.active = true
+	return nil
+}
+
+func (r *replayCommands) setPipeline(p *wgpu.ComputePipeline) {
+	r.ops = append(r.ops, opPipeline, r.id(p, jsOf(p)))
+}
+
+func (r *replayCommands) setBindGroup(g *wgpu.BindGroup, off uint32) {
+	r.ops = append(r.ops, opBindGroup, r.id(g, jsOf(g)), off)
+}
+
+func (r *replayCommands) dispatch(x, y uint32) {
+	r.ops = append(r.ops, opDispatch, x, y)
+}
+
+func (r *replayCommands) copy(src *wgpu.Buffer, srcOff uint64, dst *wgpu.Buffer, dstOff, size uint64) error {
+	r.ops = append(r.ops, opCopy, r.id(src, jsOf(src)), uint32(srcOff), uint32(srcOff>>32),
+		r.id(dst, jsOf(dst)), uint32(dstOff), uint32(dstOff>>32), uint32(size), uint32(size>>32))
+	return nil
+}
+
+// toJS copies b into *dst (a Uint8Array, grown as needed).
+func toJS(dst *js.Value, b []byte) {
+	if dst.IsUndefined() || dst.Length() < len(b) {
+		*dst = js.Global().Get("Uint8Array").New(max(len(b), 1<<16, 2*lenJS(*dst)))
+	}
+	js.CopyBytesToJS(*dst, b)
+}
+
+func lenJS(v js.Value) int {
+	if v.IsUndefined() {
+		return 0
+	}
+	return v.Length()
+}
+
+func (r *replayCommands) submit(arena *wgpu.Buffer, data []byte) (err error) {
+	defer func() {
+		r.ops, r.active = r.ops[:0], false
+		if p := recover(); p != nil {
+			if je, ok := p.(js.Error); ok {
+				err = fmt.Errorf("gpu: replay the command list: %s", jsString(je.Value))
+				return
+			}
+			panic(p)
+		}
+	}()
+	words := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(r.ops))), 4*len(r.ops))
+	toJS(&r.opsJS, words)
+	if len(data) > 0 {
+		toJS(&r.argJS, data)
+	}
+	r.b.rec.stats.Calls += 2
+	d := r.b.dev
+	aid := r.id(arena, jsOf(arena))
+	r.fn.Invoke(d.js, d.queue, r.objs, r.opsJS, len(r.ops), r.objs.Index(int(aid)), r.argJS, len(data))
+	r.b.rec.stats.Calls += 2 // objs.Index, Invoke
+	return nil
+}
+
+func (r *replayCommands) drop() { r.ops, r.active = r.ops[:0], false }

@@ -114,7 +114,8 @@ type Backend struct {
 	pipelines map[pipeKey]*pipeline
 	groups    map[groupKey]*wgpu.BindGroup
 
-	rec recorder
+	rec    recorder
+	replay commands // the browser's replayed command list (nil natively)
 
 	// dummies are bound to unused binding slots, one buffer per slot:
 	// browsers reject two writable bindings of one buffer in a dispatch.
@@ -161,6 +162,26 @@ func New(ctx context.Context) (*Backend, error) {
 	}
 	return b, nil
 }
+
+// LimitBindings makes the backend bind at most bytes per storage binding
+// (rounded down to the offset alignment; never more than the device
+// allows), as on a device with that maxStorageBufferBindingSize: views of
+// larger buffers are bound through windows and elementwise kernels run in
+// chunks. The browser self-test uses it to exercise windowed bindings on
+// adapters with large limits. Call it before recording work.
+func (b *Backend) LimitBindings(bytes uint64) {
+	if b.rec.cmd.open() {
+		panic("gpu: LimitBindings with recorded work pending")
+	}
+	lim := min(b.info.Limits.MaxStorageBufferBindingSize, b.info.Limits.MaxBufferSize)
+	if bytes < 4*b.align || bytes > lim {
+		bytes = lim
+	}
+	b.setBindWindow(bytes)
+}
+
+// BindingLimit is the largest storage binding the backend uses, bytes.
+func (b *Backend) BindingLimit() uint64 { return b.window }
 
 // setBindWindow sets the largest storage binding the backend uses (the
 // device limit; tests lower it to exercise windowed bindings and chunking

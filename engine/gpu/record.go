@@ -26,12 +26,161 @@ type recorder struct {
 	slotSize int
 	used     int // slots used in the current encoder
 
-	encoder *wgpu.CommandEncoder
-	pass    *wgpu.ComputePassEncoder
+	cmd     commands // where commands go (direct, or replay in the browser)
+	direct  *directCommands
 	last    *pipeline // pipeline bound in the open pass
 	pending int       // commands recorded since the last submit
-	offsets [1]uint32 // dynamic offset scratch
+	stats   Stats
 }
+
+// commands records the work of one submit. directCommands calls the
+// binding for every command; in the browser, replayCommands
+// (device_js.go) appends them to a list that one JavaScript call encodes
+// and submits, because each Go->JS call costs microseconds and a training
+// step has hundreds of dispatches of three calls each.
+type commands interface {
+	open() bool   // something was recorded since the last submit
+	begin() error // open the command encoder (and report its creation error)
+	setPipeline(p *wgpu.ComputePipeline)
+	setBindGroup(g *wgpu.BindGroup, off uint32)
+	dispatch(x, y uint32)
+	copy(src *wgpu.Buffer, srcOff uint64, dst *wgpu.Buffer, dstOff, size uint64) error
+	submit(arena *wgpu.Buffer, data []byte) error // upload data to arena, finish, submit
+	drop()                                        // abandon what was recorded
+}
+
+// directCommands issues every command through the binding.
+type directCommands struct {
+	b       *Backend
+	encoder *wgpu.CommandEncoder
+	pass    *wgpu.ComputePassEncoder
+	offsets [1]uint32
+}
+
+func (d *directCommands) open() bool { return d.encoder != nil }
+
+func (d *directCommands) begin() error {
+	if d.encoder == nil {
+		enc, err := d.b.dev.device.TryCreateCommandEncoder(&wgpu.CommandEncoderDescriptor{Label: "webmae step"})
+		if err != nil {
+			return fmt.Errorf("gpu: create command encoder: %w", err)
+		}
+		d.encoder = enc
+		d.b.rec.stats.Calls++
+	}
+	return nil
+}
+
+func (d *directCommands) setPipeline(p *wgpu.ComputePipeline) {
+	if d.pass == nil {
+		d.pass = d.encoder.BeginComputePass(&wgpu.ComputePassDescriptor{Label: "webmae kernels"})
+		d.b.rec.stats.Calls++
+	}
+	d.pass.SetPipeline(p)
+	d.b.rec.stats.Calls++
+}
+
+func (d *directCommands) setBindGroup(g *wgpu.BindGroup, off uint32) {
+	d.offsets[0] = off
+	d.pass.SetBindGroup(0, g, d.offsets[:])
+	d.b.rec.stats.Calls++
+}
+
+func (d *directCommands) dispatch(x, y uint32) {
+	d.pass.DispatchWorkgroups(x, y, 1)
+	d.b.rec.stats.Calls++
+}
+
+func (d *directCommands) endPass() error {
+	if d.pass == nil {
+		return nil
+	}
+	err := d.pass.TryEnd()
+	d.pass.Release()
+	d.pass = nil
+	d.b.rec.stats.Calls++
+	if err != nil {
+		return fmt.Errorf("gpu: compute pass: %w", err)
+	}
+	return nil
+}
+
+func (d *directCommands) copy(src *wgpu.Buffer, srcOff uint64, dst *wgpu.Buffer, dstOff, size uint64) error {
+	if err := d.endPass(); err != nil {
+		return err
+	}
+	d.b.rec.stats.Calls++
+	return d.encoder.TryCopyBufferToBuffer(src, srcOff, dst, dstOff, size)
+}
+
+func (d *directCommands) submit(arena *wgpu.Buffer, data []byte) error {
+	if err := d.endPass(); err != nil {
+		return err
+	}
+	if len(data) > 0 {
+		if err := d.b.writeBuffer(arena, 0, data); err != nil {
+			return fmt.Errorf("gpu: upload kernel parameters: %w", err)
+		}
+	}
+	cmd, err := d.encoder.TryFinish(nil)
+	d.encoder.Release()
+	d.encoder = nil
+	if err != nil {
+		return fmt.Errorf("gpu: finish command encoder: %w", err)
+	}
+	d.b.queue.Submit(cmd)
+	cmd.Release()
+	d.b.rec.stats.Calls += 3 // upload, finish, submit
+	return nil
+}
+
+func (d *directCommands) drop() {
+	if d.pass != nil {
+		_ = d.pass.TryEnd()
+		d.pass.Release()
+		d.pass = nil
+	}
+	if d.encoder != nil {
+		d.encoder.Release()
+		d.encoder = nil
+	}
+}
+
+// SetReplay chooses, in the browser, between recording a submit's commands
+// into a list replayed by one JavaScript call (the default) and calling
+// WebGPU from Go for each (to measure the difference). Natively every
+// command goes through wgpu-native directly and SetReplay does nothing.
+// Call it between submits.
+func (b *Backend) SetReplay(on bool) {
+	if b.rec.cmd.open() {
+		panic("gpu: SetReplay with recorded work pending")
+	}
+	if on && b.replay != nil {
+		b.rec.cmd = b.replay
+	} else {
+		b.rec.cmd = b.rec.direct
+	}
+}
+
+// Replay reports whether commands are replayed from a list.
+func (b *Backend) Replay() bool { return b.replay != nil && b.rec.cmd == b.replay }
+
+// Stats counts what the backend issued: dispatches, submits and the calls
+// from Go into the device API while recording and submitting: WebGPU calls
+// through the binding (natively, or in the browser with SetReplay(false);
+// in the browser each is one or more Go->JS crossings), or, replaying, the
+// JavaScript calls (copy the command list, copy the parameters, replay;
+// plus one per object used for the first time). Creating pipelines, bind
+// groups and buffers is not counted. The /bench page reports them per
+// training step.
+type Stats struct {
+	Dispatches int64 `json:"dispatches"`
+	Submits    int64 `json:"submits"`
+	Calls      int64 `json:"calls"`
+}
+
+// Stats returns the counts since the backend was made.
+func (b *Backend) Stats() Stats { return b.rec.stats }
 
 func (r *recorder) init(b *Backend) error {
 	r.slotSize = max(minSlotSize, int(b.info.Limits.MinUniformBufferOffsetAlignment))
@@ -45,17 +194,18 @@ func (r *recorder) init(b *Backend) error {
 	if err != nil {
 		return fmt.Errorf("gpu: create uniform arena: %w", err)
 	}
+	r.direct = &directCommands{b: b}
+	r.cmd = r.direct
+	b.replay = newReplay(b)
+	if b.replay != nil {
+		r.cmd = b.replay
+	}
 	return nil
 }
 
 func (r *recorder) release() {
-	if r.pass != nil {
-		r.pass.Release()
-		r.pass = nil
-	}
-	if r.encoder != nil {
-		r.encoder.Release()
-		r.encoder = nil
+	if r.cmd != nil {
+		r.cmd.drop()
 	}
 	if r.arena != nil {
 		r.arena.Destroy()
@@ -226,15 +376,12 @@ func (b *Backend) stageReadOnly(c *call) {
 		if b.err != nil {
 			return
 		}
-		if err := b.ensureEncoder(); err != nil {
+		if err := b.rec.cmd.begin(); err != nil {
 			b.fail(err)
 			return
 		}
-		if err := b.endPass(); err != nil {
-			b.fail(err)
-			return
-		}
-		if err := b.rec.encoder.TryCopyBufferToBuffer(src.buf, uint64(v.Off)*4, s.buf, 0, uint64(v.Len)*4); err != nil {
+		b.rec.last = nil // the copy ends the compute pass
+		if err := b.rec.cmd.copy(src.buf, uint64(v.Off)*4, s.buf, 0, uint64(v.Len)*4); err != nil {
 			b.fail(fmt.Errorf("gpu: %s: stage a read-only view: %w", c.p.k.entry, err))
 			return
 		}
@@ -276,47 +423,6 @@ func (b *Backend) bindGroup(c *call) (*wgpu.BindGroup, error) {
 	return g, nil
 }
 
-// ensureEncoder opens the command encoder if needed.
-func (b *Backend) ensureEncoder() error {
-	r := &b.rec
-	if r.encoder == nil {
-		enc, err := b.dev.device.TryCreateCommandEncoder(&wgpu.CommandEncoderDescriptor{Label: "webmae step"})
-		if err != nil {
-			return fmt.Errorf("gpu: create command encoder: %w", err)
-		}
-		r.encoder = enc
-	}
-	return nil
-}
-
-// ensurePass opens the command encoder and compute pass if needed.
-func (b *Backend) ensurePass() error {
-	r := &b.rec
-	if err := b.ensureEncoder(); err != nil {
-		return err
-	}
-	if r.pass == nil {
-		r.pass = r.encoder.BeginComputePass(&wgpu.ComputePassDescriptor{Label: "webmae kernels"})
-		r.last = nil
-	}
-	return nil
-}
-
-// endPass closes the open compute pass (before copies or the submit).
-func (b *Backend) endPass() error {
-	r := &b.rec
-	if r.pass == nil {
-		return nil
-	}
-	err := r.pass.TryEnd()
-	r.pass.Release()
-	r.pass, r.last = nil, nil
-	if err != nil {
-		return fmt.Errorf("gpu: compute pass: %w", err)
-	}
-	return nil
-}
-
 // dims is a 2-D workgroup grid.
 type dims struct{ x, y int }
 
@@ -351,7 +457,7 @@ func (b *Backend) dispatch(c *call, g dims) {
 		b.fail(err)
 		return
 	}
-	if err := b.ensurePass(); err != nil {
+	if err := r.cmd.begin(); err != nil {
 		b.fail(err)
 		return
 	}
@@ -365,13 +471,13 @@ func (b *Backend) dispatch(c *call, g dims) {
 	}
 	r.used++
 	if r.last != c.p {
-		r.pass.SetPipeline(c.p.pipe)
+		r.cmd.setPipeline(c.p.pipe)
 		r.last = c.p
 	}
-	r.offsets[0] = uint32(off)
-	r.pass.SetBindGroup(0, bg, r.offsets[:])
-	r.pass.DispatchWorkgroups(uint32(x), uint32(y), 1)
+	r.cmd.setBindGroup(bg, uint32(off))
+	r.cmd.dispatch(uint32(x), uint32(y))
 	r.pending++
+	r.stats.Dispatches++
 }
 
 // grid spreads n workgroups over x (at most maxComputeWorkgroupsPerDimension)
@@ -399,31 +505,17 @@ func (b *Backend) Submit() error {
 		return b.takeErr()
 	}
 	r := &b.rec
-	if r.encoder == nil {
+	if !r.cmd.open() {
 		return nil
 	}
-	if err := b.endPass(); err != nil {
+	err := r.cmd.submit(r.arena, r.data[:r.used*r.slotSize])
+	r.used, r.pending, r.last = 0, 0, nil
+	if err != nil {
 		b.fail(err)
 		b.dropEncoder()
 		return b.takeErr()
 	}
-	if r.used > 0 {
-		if err := b.writeBuffer(r.arena, 0, r.data[:r.used*r.slotSize]); err != nil {
-			b.fail(fmt.Errorf("gpu: upload kernel parameters: %w", err))
-			b.dropEncoder()
-			return b.takeErr()
-		}
-	}
-	cmd, err := r.encoder.TryFinish(nil)
-	r.encoder.Release()
-	r.encoder = nil
-	r.used, r.pending = 0, 0
-	if err != nil {
-		b.fail(fmt.Errorf("gpu: finish command encoder: %w", err))
-		return b.takeErr()
-	}
-	b.queue.Submit(cmd)
-	cmd.Release()
+	r.stats.Submits++
 	return nil
 }
 
@@ -440,15 +532,7 @@ func (b *Backend) takeErr() error {
 // dropEncoder abandons recorded work after an error.
 func (b *Backend) dropEncoder() {
 	r := &b.rec
-	if r.pass != nil {
-		_ = r.pass.TryEnd()
-		r.pass.Release()
-		r.pass = nil
-	}
-	if r.encoder != nil {
-		r.encoder.Release()
-		r.encoder = nil
-	}
+	r.cmd.drop()
 	r.used, r.pending, r.last = 0, 0, nil
 }
 
@@ -569,15 +653,12 @@ func (b *Backend) Read(src backend.View, dst []float32) error {
 		b.fail(err)
 		return b.takeErr()
 	}
-	if err := b.ensureEncoder(); err != nil {
+	if err := b.rec.cmd.begin(); err != nil {
 		b.fail(err)
 		return b.takeErr()
 	}
-	if err := b.endPass(); err != nil {
-		b.fail(err)
-		return b.takeErr()
-	}
-	if err := b.rec.encoder.TryCopyBufferToBuffer(buf.buf, uint64(src.Off)*4, b.staging, 0, size); err != nil {
+	b.rec.last = nil // the copy ends the compute pass
+	if err := b.rec.cmd.copy(buf.buf, uint64(src.Off)*4, b.staging, 0, size); err != nil {
 		b.fail(fmt.Errorf("gpu: read: copy to staging: %w", err))
 		b.dropEncoder()
 		return b.takeErr()
@@ -636,4 +717,9 @@ func (b *Backend) ensureStaging(size uint64) error {
 	}
 	b.staging, b.stageLen = buf, n
 	return nil
+}
+
+// CallCounts implements engine/bench's CallCounter.
+func (b *Backend) CallCounts() (dispatches, calls int64) {
+	return b.rec.stats.Dispatches, b.rec.stats.Calls
 }

@@ -173,3 +173,104 @@ func Attention(k backend.Kernels, preset string, cfg model.Config, b int, minTim
 	}
 	return Result{Backend: k.Name(), Name: "attention_fwd_bwd", Shape: fmt.Sprintf("%s decoder b=%d t=%d heads=%d hd=%d", preset, b, t, heads, d/heads), Value: 1000 * el.Seconds() / float64(reps), Unit: "ms", Reps: reps, Seconds: el.Seconds()}, nil
 }
+
+// CallCounter is implemented by backends that count the API calls they
+// make (engine/gpu: WebGPU calls, each a Go->JS crossing in the browser).
+type CallCounter interface {
+	CallCounts() (dispatches, calls int64)
+}
+
+// TrainStepRecord splits a training step's wall time (batch b) into
+// recording it (Forward, Backward and AdamW issue their kernels: for the
+// WebGPU backend the host side, including every Go->JS call in the
+// browser), submitting it (k.Submit: in the browser, encoding the recorded
+// command list) and waiting for the loss. The value is the recording time
+// per step in ms; the note gives the rest and, for a CallCounter, the
+// dispatches and calls per step.
+func TrainStepRecord(k backend.Kernels, preset string, cfg model.Config, b int, minReps int, minTime time.Duration) (Result, error) {
+	m, err := mae.NewInit(k, cfg, 1)
+	if err != nil {
+		return Result{}, err
+	}
+	p, err := m.NewPass(b, cfg.NumKeep(cfg.MaskRatio))
+	if err != nil {
+		return Result{}, err
+	}
+	img, mk, err := randomBatch(cfg, b, 3)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := p.SetInputs(img, mk); err != nil {
+		return Result{}, err
+	}
+	var record, submit, wait time.Duration
+	var d0, c0 int64
+	counter, counts := k.(CallCounter)
+	step := func() {
+		t := time.Now()
+		p.Forward()
+		p.Backward()
+		m.AdamW(1e-4)
+		record += time.Since(t)
+	}
+	sync := func() error {
+		t := time.Now()
+		if err := k.Submit(); err != nil {
+			return err
+		}
+		t1 := time.Now()
+		submit += t1.Sub(t)
+		_, err := p.Loss()
+		wait += time.Since(t1)
+		return err
+	}
+	// warm-up outside the counts (timeUntil's first call)
+	step()
+	if err := sync(); err != nil {
+		return Result{}, fmt.Errorf("train step record %s: %w", preset, err)
+	}
+	record, submit, wait = 0, 0, 0
+	if counts {
+		d0, c0 = counter.CallCounts()
+	}
+	start := time.Now()
+	reps := 0
+	for reps < minReps || time.Since(start) < minTime {
+		step()
+		if err := sync(); err != nil {
+			return Result{}, fmt.Errorf("train step record %s: %w", preset, err)
+		}
+		reps++
+	}
+	el := time.Since(start)
+	perStep := func(d time.Duration) float64 { return 1000 * d.Seconds() / float64(reps) }
+	note := fmt.Sprintf("record %.2f ms + submit %.2f ms + wait %.1f ms per step (record and submit: %.2f%% of the step)",
+		perStep(record), perStep(submit), perStep(wait), 100*(record+submit).Seconds()/el.Seconds())
+	if counts {
+		d1, c1 := counter.CallCounts()
+		dn, cn := float64(d1-d0)/float64(reps), float64(c1-c0)/float64(reps)
+		note += fmt.Sprintf("; %.0f dispatches and %.0f calls into the device API per step", dn, cn)
+	}
+	return Result{Backend: k.Name(), Name: "train_step_record", Shape: fmt.Sprintf("%s b=%d", preset, b), Value: perStep(record), Unit: "ms", Reps: reps, Seconds: el.Seconds(), Note: note}, nil
+}
+
+// Dispatch measures the cost of one tiny kernel launch: n Zero kernels of
+// 64 elements each recorded back to back (one submit), then a read of one
+// element; the value is the time per launch in ms. On a software adapter
+// this is the floor under every kernel of a training step.
+func Dispatch(k backend.Kernels, n int, minTime time.Duration) (Result, error) {
+	buf := k.NewBuffer(64 * n)
+	probe := make([]float32, 1)
+	run := func() {
+		for i := 0; i < n; i++ {
+			k.Zero(backend.View{Buf: buf, Off: 64 * i, Len: 64})
+		}
+	}
+	sync := func() error { return k.Read(backend.View{Buf: buf, Off: 0, Len: 1}, probe) }
+	reps, el, err := timeUntil(run, sync, 3, minTime)
+	if err != nil {
+		return Result{}, fmt.Errorf("dispatch: %w", err)
+	}
+	return Result{Backend: k.Name(), Name: "dispatch", Shape: fmt.Sprintf("%d x zero(64)", n), Value: 1000 * el.Seconds() / float64(reps*n), Unit: "ms", Reps: reps, Seconds: el.Seconds(),
+		Note: "per kernel launch, including the read-back per repetition"}, nil
+}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,7 +32,9 @@ import (
 // what PyTorch does. The reference files are copied into the site by
 // scripts/build-web.sh (web/reference/).
 //
-// /selftest?base=1 instead loads a randomly initialised `base` model
+// /selftest?base=1 (&reps=2 for a second, timed forward pass; &window=128
+// to bind at most 128 MiB per storage binding, as WebGPU's default limit
+// does, when the adapter allows more) instead loads a randomly initialised `base` model
 // (facebook/vit-mae-base shapes, 112M parameters, 448 MB of float32: more
 // than WebGPU's default 128 MiB storage binding and 256 MiB buffer) on the
 // WebGPU backend, reconstructs one 224 px image and compares the loss and a
@@ -82,9 +85,9 @@ type SelfTestBase struct {
 	Expected     float64 `json:"expected_checksum"`
 	MSE          float64 `json:"mse"` // of the masked patches, normalised pixels
 	PSNR         float64 `json:"psnr"`
-	InitMs       float64 `json:"init_ms"`    // host init and upload
-	ForwardMs    float64 `json:"forward_ms"` // first forward incl. pipeline compiles
-	SecondMs     float64 `json:"second_ms"`  // second forward, compiled
+	InitMs       float64 `json:"init_ms"`             // host init and upload
+	ForwardMs    float64 `json:"forward_ms"`          // first forward incl. pipeline compiles
+	SecondMs     float64 `json:"second_ms,omitempty"` // second forward (?reps=2), compiled
 }
 
 // SelfTestResult is the page's machine-readable outcome.
@@ -94,8 +97,11 @@ type SelfTestResult struct {
 	Adapter *SelfTestAdapter `json:"adapter,omitempty"`
 	Cases   []SelfTestCase   `json:"cases,omitempty"`
 	Base    *SelfTestBase    `json:"base,omitempty"`
-	Error   string           `json:"error,omitempty"`
-	Ms      float64          `json:"ms"`
+	// BindingLimit is the largest storage binding used (base mode), bytes:
+	// the device's limit, or less with ?window=<MiB>.
+	BindingLimit uint64  `json:"binding_limit,omitempty"`
+	Error        string  `json:"error,omitempty"`
+	Ms           float64 `json:"ms"`
 }
 
 // SelfTest is the /selftest page.
@@ -130,7 +136,9 @@ func (s *SelfTest) OnMount(ctx app.Context) {
 		status := func(what string) { ctx.Dispatch(func(app.Context) { s.running = what }) }
 		var err error
 		if base {
-			err = runSelfTestBase(update, status)
+			reps, _ := strconv.Atoi(q.Get("reps"))
+			window, _ := strconv.Atoi(q.Get("window"))
+			err = runSelfTestBase(reps, uint64(window)<<20, update, status)
 		} else {
 			err = runSelfTestReferences(ctx.Page().URL(), q.Get("backends"), update, status)
 		}
@@ -310,7 +318,7 @@ func baseImage(cfg model.Config) []float32 {
 
 // baseProbe runs the base probe on k and reports the loss, the mean
 // absolute prediction and the reconstruction metrics.
-func baseProbe(k backend.Kernels, timed func(what string)) (SelfTestBase, error) {
+func baseProbe(k backend.Kernels, reps int, timed func(what string)) (SelfTestBase, error) {
 	var out SelfTestBase
 	cfg, err := model.Preset(model.PresetBase)
 	if err != nil {
@@ -341,7 +349,7 @@ func baseProbe(k backend.Kernels, timed func(what string)) (SelfTestBase, error)
 	out.InitMs = float64(time.Since(t0).Microseconds()) / 1000
 	timed("first forward pass")
 	var pred []float32
-	for i := 0; i < 2; i++ {
+	for i := 0; i < max(reps, 1); i++ {
 		t1 := time.Now()
 		p.Forward()
 		if out.Loss, err = p.Loss(); err != nil {
@@ -388,17 +396,20 @@ func checkBase(b SelfTestBase) error {
 }
 
 // runSelfTestBase runs the base probe on the WebGPU backend.
-func runSelfTestBase(update func(func(*SelfTestResult)), status func(string)) error {
+func runSelfTestBase(reps int, window uint64, update func(func(*SelfTestResult)), status func(string)) error {
 	status("opening the WebGPU device")
 	g, err := openSelfTestGPU()
 	if err != nil {
 		return err
 	}
 	defer g.Release()
-	info := g.Info()
-	update(func(r *SelfTestResult) { r.Adapter = adapterOf(info) })
+	if window > 0 {
+		g.LimitBindings(window)
+	}
+	info, bound := g.Info(), g.BindingLimit()
+	update(func(r *SelfTestResult) { r.Adapter = adapterOf(info); r.BindingLimit = bound })
 	status("initialising and uploading the base model (448 MB)")
-	b, err := baseProbe(g, status)
+	b, err := baseProbe(g, reps, status)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,7 @@ func TestBaseProbeCPU(t *testing.T) {
 	}
 	k := cpu.New()
 	defer k.Release()
-	got, err := baseProbe(k, func(string) {})
+	got, err := baseProbe(k, 1, func(string) {})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"webmae/ui"
+)
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The handler caches what the page needs offline (and only that), names
+// the bundled model files, versions itself by app.wasm, and serves /web/
+// and /models/ from the site directory.
+func TestWebHandler(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := webHandler(dir); err == nil || !strings.Contains(err.Error(), "scripts/build-web.sh") {
+		t.Fatalf("missing app.wasm: %v", err)
+	}
+	for path, content := range map[string]string{
+		"web/app.wasm":              "wasm v1",
+		"web/app.wasm.br":           "compressed",
+		"web/icon.svg":              "<svg/>",
+		"web/webmae.css":            "body{}",
+		"web/samples/a.jpg":         "jpeg",
+		"web/samples/SOURCES.md":    "# sources",
+		"web/reference/ref.json":    "{}",
+		"models/config.json":        "{}",
+		"models/model.safetensors":  "weights",
+		"models/README.md":          "# card",
+		"models/.hidden":            "x",
+		"models/train.csv":          "step,loss",
+		"models/preprocessor_x.txt": "x",
+	} {
+		writeFile(t, filepath.Join(dir, path), content)
+	}
+	h, err := webHandler(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"/models/config.json", "/models/model.safetensors", "/models/preprocessor_x.txt", "/models/train.csv",
+		"/web/app.wasm", "/web/icon.svg", "/web/samples/SOURCES.md", "/web/samples/a.jpg", "/web/webmae.css"}
+	if !slices.Equal(h.CacheableResources, want) {
+		t.Errorf("cached %v\nwant %v", h.CacheableResources, want)
+	}
+	if got := h.Env[ui.EnvModelFiles]; got != "config.json,model.safetensors" {
+		t.Errorf("model files %q", got)
+	}
+	v1 := h.Version
+	writeFile(t, filepath.Join(dir, "web/app.wasm"), "wasm v2")
+	if h2, _ := webHandler(dir); h2.Version == v1 || len(v1) != 16 {
+		t.Errorf("version %q does not follow app.wasm (now %q)", v1, h2.Version)
+	}
+
+	srv := httptest.NewServer(siteMux(dir, h))
+	defer srv.Close()
+	for path, want := range map[string]int{"/web/icon.svg": 200, "/models/config.json": 200, "/models/missing.json": 404} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s: %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+	resp, err := http.Get(srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, s := range []string{"webmae", "/web/webmae.css", `data-testid="canvas-recon"`} {
+		if !strings.Contains(string(page), s) {
+			t.Errorf("the page does not contain %q", s)
+		}
+	}
+}

@@ -4,15 +4,24 @@ GO        ?= go
 ADDR      ?= 127.0.0.1:8080
 FUZZTIME  ?= 20s
 
-.PHONY: all build run test test-go test-fuzz lint bench bench-go bench-native clean pretrain pretrain-fashion
+.PHONY: all build web static run test test-go test-fuzz test-e2e lint bench bench-go bench-native bench-browser clean pretrain pretrain-fashion
 
-all: build
+all: build web
 
 build:
 	$(GO) build -o webmae .
 
-run: build
-	./webmae serve --addr $(ADDR)
+# The browser app: public/web/app.wasm (+ .br), the reference vectors for
+# /selftest, TensorFlow.js for /bench when e2e's npm packages are installed.
+web:
+	scripts/build-web.sh
+
+# A complete static website in public/ for any static host.
+static: build
+	scripts/build-web.sh --static
+
+run: build web
+	./webmae serve --addr $(ADDR) --dir public
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -26,7 +35,12 @@ test-fuzz:
 	$(GO) test ./engine/model -run '^$$' -fuzz '^FuzzReadSafetensors$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./engine/model -run '^$$' -fuzz '^FuzzParseConfig$$' -fuzztime $(FUZZTIME)
 
-test: lint test-go test-fuzz
+# Browser tests: Playwright (playwright-core) driving Debian's chromium,
+# headless, WebGPU on SwiftShader; screenshots land in e2e/artifacts/.
+test-e2e:
+	e2e/run.sh
+
+test: lint test-go test-fuzz test-e2e
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./engine/...
@@ -34,7 +48,15 @@ bench-go:
 bench-native: build
 	./webmae bench --backend cpu
 
-bench: bench-go bench-native
+# The /bench page in headless chromium: our WebGPU engine and TensorFlow.js
+# 4.22 (WebGPU) on the same adapter, with ratios.
+bench-browser: build web
+	@test -d e2e/node_modules/playwright-core || (cd e2e && npm ci --no-audit --no-fund)
+	scripts/build-web.sh
+	mkdir -p bin && cp webmae bin/webmae
+	node e2e/bench.mjs preset=micro
+
+bench: bench-go bench-native bench-browser
 
 # The demo's default model (issue 5; model card: public/models/README.md).
 # A run lives in $(PRETRAIN_OUT) and resumes exactly when a checkpoint is
@@ -65,4 +87,4 @@ pretrain-fashion: build
 		--out $(FASHION_OUT) $(call resume_if,$(FASHION_OUT))
 
 clean:
-	rm -f webmae
+	rm -rf webmae bin public/web/app.wasm public/web/app.wasm.br

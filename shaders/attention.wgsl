@@ -1,5 +1,7 @@
 // attention.wgsl: fused multi-head scaled-dot-product attention and its
-// backward, softmax rows held in workgroup memory (T <= MAX_T, hd <= MAX_HD).
+// backward, softmax rows held in workgroup memory (T <= MAX_T, hd <= MAX_HD;
+// engine/gpu specialises both to the next powers of two of the sequence:
+// SwiftShader zero-initialises the rows for every workgroup).
 //
 // Layouts (row-major f32, element offsets off_* per binding), C = H * hd:
 //   qkv   (B, T, 3C): q | k | v blocks, head h at columns h*hd .. (h+1)*hd

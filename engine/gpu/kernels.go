@@ -317,9 +317,38 @@ func covering(a, b backend.View) (backend.View, bool) {
 	return backend.View{Buf: a.Buf, Off: lo, Len: hi - lo}, true
 }
 
+// attentionSpec sizes the workgroup-memory rows of attention.wgsl to the
+// sequence: MAX_T and MAX_HD become the next powers of two of t and hd
+// (at least 32 and 16), up to the file's own values. Software adapters
+// (SwiftShader) zero-initialise every workgroup's memory: rows sized for
+// 1024 tokens make the short MAE sequences two times slower there. Each
+// size is its own pipeline, compiled on first use.
+func attentionSpec(k kernel, t, hd int) kernel {
+	pow2 := func(n, lo int) int {
+		p := lo
+		for p < n {
+			p *= 2
+		}
+		return p
+	}
+	mt, mh := pow2(t, 32), pow2(hd, 16)
+	if mt > attentionMaxT || mh > attentionMaxHD {
+		return k // too long: the default sizes report the limit
+	}
+	k.spec = fmt.Sprintf("MAX_T=%d,MAX_HD=%d", mt, mh)
+	return k
+}
+
+// The row sizes attention.wgsl declares (its largest).
+const (
+	attentionMaxT  = 1024
+	attentionMaxHD = 256
+)
+
 // attentionCall starts an attention.wgsl dispatch: b, t, h, hd, scale, then
 // the views out/dqkv, qkv, probs, dout, dsum.
 func (b *Backend) attentionCall(k kernel, bs, t, heads, hd int, views [5]backend.View) *call {
+	k = attentionSpec(k, t, hd)
 	c := b.newCall(k)
 	if c == nil {
 		return nil

@@ -84,12 +84,21 @@ func parseConsts(src string) map[string]int {
 	return out
 }
 
-// specialise sets the listed `const NAME = false;` lines of src to true.
+// specialise sets the listed `const NAME = false;` lines of src to true,
+// and for items NAME=V the line `const NAME = <integer>u;` to V.
 func specialise(file, src, spec string) (string, error) {
 	if spec == "" {
 		return src, nil
 	}
 	for _, name := range strings.Split(spec, ",") {
+		if n, v, ok := strings.Cut(name, "="); ok {
+			re := regexp.MustCompile(`(?m)^const ` + regexp.QuoteMeta(n) + ` = \d+u;`)
+			if _, err := strconv.ParseUint(v, 10, 32); err != nil || len(re.FindAllString(src, -1)) != 1 {
+				return "", fmt.Errorf("gpu: %s: specialisation %q needs an unsigned value and exactly one line `const %s = <integer>u;`", file, name, n)
+			}
+			src = re.ReplaceAllLiteralString(src, "const "+n+" = "+v+"u;")
+			continue
+		}
 		decl := "const " + name + " = false;"
 		if strings.Count(src, decl) != 1 {
 			return "", fmt.Errorf("gpu: %s: specialisation %q needs exactly one line %q", file, name, decl)

@@ -1,0 +1,48 @@
+package gpu
+
+import (
+	"strings"
+	"testing"
+
+	"webmae/shaders"
+)
+
+// The Go side's attention row sizes must be the file's.
+func TestAttentionSizesMatchTheShader(t *testing.T) {
+	src, err := shaders.Source("attention.wgsl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := parseConsts(src)
+	if c["MAX_T"] != attentionMaxT || c["MAX_HD"] != attentionMaxHD {
+		t.Fatalf("attention.wgsl declares MAX_T %d, MAX_HD %d; kernels.go says %d, %d", c["MAX_T"], c["MAX_HD"], attentionMaxT, attentionMaxHD)
+	}
+	for _, tc := range []struct {
+		t, hd int
+		spec  string
+	}{{5, 16, "MAX_T=32,MAX_HD=16"}, {17, 8, "MAX_T=32,MAX_HD=16"}, {65, 64, "MAX_T=128,MAX_HD=64"}, {197, 64, "MAX_T=256,MAX_HD=64"},
+		{1024, 256, "MAX_T=1024,MAX_HD=256"}, {1025, 64, ""}, {10, 257, ""}} {
+		if got := attentionSpec(kAttention, tc.t, tc.hd).spec; got != tc.spec {
+			t.Errorf("t=%d hd=%d: spec %q, want %q", tc.t, tc.hd, got, tc.spec)
+		}
+	}
+}
+
+func TestSpecialiseIntegerConsts(t *testing.T) {
+	src := "const A = 7u;\nconst AB = 9u;\nconst F = false;\n"
+	out, err := specialise("x.wgsl", src, "A=32,F")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "const A = 32u;\nconst AB = 9u;\nconst F = true; \n"; out != want {
+		t.Fatalf("got %q, want %q", out, want)
+	}
+	if c := parseConsts(out); c["A"] != 32 || c["AB"] != 9 {
+		t.Fatalf("consts %v", c)
+	}
+	for _, bad := range []string{"B=1", "A=-1", "A=x"} {
+		if _, err := specialise("x.wgsl", src, bad); err == nil || !strings.Contains(err.Error(), "specialisation") {
+			t.Errorf("%s: error %v", bad, err)
+		}
+	}
+}

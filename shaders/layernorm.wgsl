@@ -182,3 +182,71 @@ fn layernorm_backward_params(@builtin(workgroup_id) wid: vec3<u32>, @builtin(loc
         }
     }
 }
+
+// layernorm_rows and layernorm_backward_dx_rows compute the same as
+// layernorm and layernorm_backward_dx with one thread per row (row =
+// global thread index; engine/gpu uses them for dim <= 256): no workgroup
+// memory and no barriers, which software adapters pay dearly for
+// (SwiftShader: ~0.2 ms per row-per-workgroup workgroup). Sums run
+// serially over the row.
+@compute @workgroup_size(WG)
+fn layernorm_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                  @builtin(local_invocation_index) lid: u32) {
+    let row = (wid.y * nwg.x + wid.x) * WG + lid;
+    if (row >= P.rows) {
+        return;
+    }
+    let dim = P.dim;
+    let base = P.off_x + row * dim;
+    var s = 0.0;
+    for (var j = 0u; j < dim; j++) {
+        s += x[base + j];
+    }
+    let mu = s / f32(dim);
+    var q = 0.0;
+    for (var j = 0u; j < dim; j++) {
+        let d = x[base + j] - mu;
+        q += d * d;
+    }
+    let r = 1.0 / sqrt(q / f32(dim) + P.eps);
+    let obase = P.off_out + row * dim;
+    for (var j = 0u; j < dim; j++) {
+        out[obase + j] = (x[base + j] - mu) * r * gamma[P.off_gamma + j] + beta[P.off_beta + j];
+    }
+    mean[P.off_mean + row] = mu;
+    rstd[P.off_rstd + row] = r;
+}
+
+@compute @workgroup_size(WG)
+fn layernorm_backward_dx_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                              @builtin(local_invocation_index) lid: u32) {
+    let row = (wid.y * nwg.x + wid.x) * WG + lid;
+    if (row >= P.rows) {
+        return;
+    }
+    let dim = P.dim;
+    let base = row * dim;
+    let mu = mean[P.off_mean + row];
+    let r = rstd[P.off_rstd + row];
+    var sg = 0.0;
+    var sgx = 0.0;
+    for (var j = 0u; j < dim; j++) {
+        let xhat = (x[P.off_x + base + j] - mu) * r;
+        let g = dy[P.off_dy + base + j] * gamma[P.off_gamma + j];
+        sg += g;
+        sgx += g * xhat;
+    }
+    let m1 = sg / f32(dim);
+    let m2 = sgx / f32(dim);
+    let accumulate = (P.flags & 1u) != 0u;
+    for (var j = 0u; j < dim; j++) {
+        let xhat = (x[P.off_x + base + j] - mu) * r;
+        let g = dy[P.off_dy + base + j] * gamma[P.off_gamma + j];
+        var v = r * (g - m1 - xhat * m2);
+        let idx = P.off_out + base + j;
+        if (accumulate) {
+            v += out[idx];
+        }
+        out[idx] = v;
+    }
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"strconv"
 	"strings"
@@ -13,6 +14,8 @@ import (
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"webmae/engine/bench"
+	"webmae/engine/gpu"
+	"webmae/engine/mae"
 	"webmae/engine/model"
 )
 
@@ -32,7 +35,8 @@ import (
 //	steps=5                  at least this many timed training steps
 //	mintime=1                seconds each measurement runs at least
 //	sizes=256,512,1024       matmul sizes
-//	only=dispatch,matmul,attention,train,recon   a subset
+//	only=dispatch,matmul,attention,train,recon   a subset; only=profile
+//	                         times every kernel of one training step
 //	tfjs=0                   skip TensorFlow.js
 //	replay=0                 record with the binding's per-call API instead
 //	                         of the replayed dispatch list (to measure it)
@@ -128,13 +132,13 @@ func parseBenchOptions(q url.Values) (benchOptions, error) {
 		}
 	}
 	o.only = map[string]bool{}
-	for _, m := range []string{"dispatch", "matmul", "attention", "train", "recon"} {
-		o.only[m] = q.Get("only") == ""
+	for _, m := range []string{"dispatch", "matmul", "attention", "train", "recon", "profile"} {
+		o.only[m] = q.Get("only") == "" && m != "profile"
 	}
 	if s := q.Get("only"); s != "" {
 		for _, m := range strings.Split(s, ",") {
 			if _, ok := o.only[m]; !ok {
-				return o, fmt.Errorf("only: unknown measurement %q (want dispatch, matmul, attention, train, recon)", m)
+				return o, fmt.Errorf("only: unknown measurement %q (want dispatch, matmul, attention, train, recon, profile)", m)
 			}
 			o.only[m] = true
 		}
@@ -234,6 +238,16 @@ func runBench(q url.Values, emit func(any), status func(string)) error {
 	if o.only["recon"] {
 		steps = append(steps, func() error {
 			return run("reconstruction", func() (bench.Result, error) { return bench.Reconstruct(g, o.preset, o.cfg, 3, o.minTime) })
+		})
+	}
+	if o.only["profile"] {
+		steps = append(steps, func() error {
+			status("profiling a training step (WebGPU)")
+			rs, err := profileTrainStep(g, o)
+			for _, r := range rs {
+				emit(r)
+			}
+			return err
 		})
 	}
 	for _, s := range steps {
@@ -426,7 +440,7 @@ func (b *Bench) Render() app.UI {
 		),
 		app.P().Text("Measures the engine on this browser's WebGPU adapter and, in the same run, TensorFlow.js 4.22's WebGPU backend "+
 			"on the same shapes; one JSON object per measurement. Parameters: preset=micro|tiny|base or config=<HF config JSON>, "+
-			"batch, steps, mintime (s), sizes, only=dispatch,matmul,attention,train,recon, tfjs=0, replay=0."),
+			"batch, steps, mintime (s), sizes, only=dispatch,matmul,attention,train,recon (or profile: time every kernel of a training step), tfjs=0, replay=0."),
 		app.If(b.running != "", func() app.UI {
 			return app.P().Class("muted").Attr("data-testid", "bench-running").Text("Running: " + b.running + "…")
 		}),
@@ -435,4 +449,61 @@ func (b *Bench) Render() app.UI {
 		}),
 		app.Pre().Attr("data-testid", "bench-lines").DataSet("status", b.status).Text(strings.Join(b.lines, "\n")),
 	)
+}
+
+// kernelProfiler is engine/gpu's Backend in the browser.
+type kernelProfiler interface {
+	Profile(run func()) ([]gpu.KernelTime, error)
+}
+
+// profileTrainStep times every kernel of one training step (each
+// dispatch submitted and awaited alone): one result per kernel, the
+// largest first, in ms per step.
+func profileTrainStep(g *gpu.Backend, o benchOptions) ([]bench.Result, error) {
+	p, ok := any(g).(kernelProfiler)
+	if !ok {
+		return nil, errors.New("profile: only in the browser")
+	}
+	m, err := mae.NewInit(g, o.cfg, 1)
+	if err != nil {
+		return nil, err
+	}
+	keep := o.cfg.NumKeep(o.cfg.MaskRatio)
+	pass, err := m.NewPass(o.batch, keep)
+	if err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(3, 2))
+	img := make([]float32, o.batch*o.cfg.NumChannels*o.cfg.ImageSize*o.cfg.ImageSize)
+	for i := range img {
+		img[i] = float32(rng.NormFloat64())
+	}
+	l := o.cfg.NumPatches()
+	mk, err := model.MaskFromNoise(model.RandomNoise(rng, o.batch, l), o.batch, l, keep)
+	if err != nil {
+		return nil, err
+	}
+	if err := pass.SetInputs(img, mk); err != nil {
+		return nil, err
+	}
+	step := func() { pass.Forward(); pass.Backward(); m.AdamW(1e-4) }
+	step() // compile and create everything first
+	if _, err := pass.Loss(); err != nil {
+		return nil, err
+	}
+	times, err := p.Profile(step)
+	if err != nil {
+		return nil, err
+	}
+	total := 0.0
+	for _, t := range times {
+		total += t.Ms
+	}
+	var out []bench.Result
+	for _, t := range times {
+		out = append(out, bench.Result{Backend: g.Name(), Name: "kernel_profile", Shape: fmt.Sprintf("%s b=%d train step: %s", o.preset, o.batch, t.Kernel),
+			Value: t.Ms, Unit: "ms", Reps: t.Count, Seconds: t.Ms / 1000,
+			Note: fmt.Sprintf("%.1f%% of %.0f ms; %d dispatches, each submitted and awaited alone", 100*t.Ms/total, total, t.Count)})
+	}
+	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"sync"
 	"syscall/js"
 	"unsafe"
@@ -380,19 +381,25 @@ const replaySource = `(device, queue, objs, opBytes, nWords, arena, arenaBytes, 
 }`
 
 type replayCommands struct {
-	b      *Backend
-	fn     js.Value // replaySource, evaluated
-	objs   js.Value // registered objects
-	index  map[any]uint32
-	ops    []uint32
-	opsJS  js.Value // Uint8Array the words are copied into
-	argJS  js.Value // Uint8Array the arena is copied into
-	active bool
+	b       *Backend
+	fn      js.Value // replaySource, evaluated
+	profile js.Value // profileSource, evaluated
+	// profileNext makes the next submit run profileSource; its promise
+	// goes to promise.
+	profileNext bool
+	promise     js.Value
+	objs        js.Value // registered objects
+	index       map[any]uint32
+	ops         []uint32
+	opsJS       js.Value // Uint8Array the words are copied into
+	argJS       js.Value // Uint8Array the arena is copied into
+	active      bool
 }
 
 func newReplay(b *Backend) commands {
 	fn := js.Global().Get("Function").New("return " + replaySource).Invoke()
-	return &replayCommands{b: b, fn: fn, objs: js.Global().Get("Array").New(), index: map[any]uint32{}}
+	prof := js.Global().Get("Function").New("return " + profileSource).Invoke()
+	return &replayCommands{b: b, fn: fn, profile: prof, objs: js.Global().Get("Array").New(), index: map[any]uint32{}}
 }
 
 // id registers (once) the JavaScript object of a binding wrapper.
@@ -466,9 +473,101 @@ func (r *replayCommands) submit(arena *wgpu.Buffer, data []byte) (err error) {
 	r.b.rec.stats.Calls += 2
 	d := r.b.dev
 	aid := r.id(arena, jsOf(arena))
-	r.fn.Invoke(d.js, d.queue, r.objs, r.opsJS, len(r.ops), r.objs.Index(int(aid)), r.argJS, len(data))
+	fn := r.fn
+	if r.profileNext {
+		fn, r.profileNext = r.profile, false
+	}
+	r.promise = fn.Invoke(d.js, d.queue, r.objs, r.opsJS, len(r.ops), r.objs.Index(int(aid)), r.argJS, len(data))
 	r.b.rec.stats.Calls += 2 // objs.Index, Invoke
 	return nil
+}
+
+// profileSource replays a command list one dispatch per submit, waiting
+// for each (queue.onSubmittedWorkDone), and resolves to the wall time of
+// every dispatch in ms.
+const profileSource = `async (device, queue, objs, opBytes, nWords, arena, arenaBytes, arenaLen) => {
+	if (arenaLen > 0) queue.writeBuffer(arena, 0, arenaBytes, 0, arenaLen);
+	const ops = new Uint32Array(opBytes.buffer, opBytes.byteOffset, nWords);
+	await queue.onSubmittedWorkDone();
+	const times = [];
+	let pipe = null, group = null;
+	const off = new Uint32Array(1);
+	for (let i = 0; i < nWords;) {
+		const enc = device.createCommandEncoder();
+		switch (ops[i]) {
+		case 1: pipe = objs[ops[i + 1]]; i += 2; continue;
+		case 2: group = objs[ops[i + 1]]; off[0] = ops[i + 2]; i += 3; continue;
+		case 3: {
+			const pass = enc.beginComputePass();
+			pass.setPipeline(pipe);
+			pass.setBindGroup(0, group, off);
+			pass.dispatchWorkgroups(ops[i + 1], ops[i + 2]);
+			pass.end();
+			const t = performance.now();
+			queue.submit([enc.finish()]);
+			await queue.onSubmittedWorkDone();
+			times.push(performance.now() - t);
+			i += 3; continue;
+		}
+		case 4:
+			enc.copyBufferToBuffer(objs[ops[i + 1]], ops[i + 2] + ops[i + 3] * 4294967296,
+				objs[ops[i + 4]], ops[i + 5] + ops[i + 6] * 4294967296, ops[i + 7] + ops[i + 8] * 4294967296);
+			queue.submit([enc.finish()]);
+			i += 9; continue;
+		default: throw new Error('webmae profile: bad op ' + ops[i] + ' at word ' + i);
+		}
+	}
+	return times;
+}`
+
+// Profile records the work run issues (it must not submit or read, e.g.
+// one training step: Forward, Backward, AdamW) and replays it one
+// dispatch per submit, timing each: the wall time per kernel, summed over
+// its dispatches, longest first. Browser only (it needs the replayed
+// command list).
+func (b *Backend) Profile(run func()) ([]KernelTime, error) {
+	rp, ok := b.rec.cmd.(*replayCommands)
+	if !ok {
+		return nil, errors.New("gpu: profile: needs the replayed command list (SetReplay(true))")
+	}
+	if err := b.Submit(); err != nil {
+		return nil, err
+	}
+	r := &b.rec
+	r.profiling, r.names = true, r.names[:0]
+	submits := r.stats.Submits
+	run()
+	r.profiling = false
+	if r.stats.Submits != submits {
+		b.dropEncoder()
+		return nil, errors.New("gpu: profile: the work submitted on its own (a read, or more dispatches than one uniform arena holds)")
+	}
+	rp.profileNext = true
+	if err := b.Submit(); err != nil {
+		rp.profileNext = false
+		return nil, err
+	}
+	v, err := await(context.Background(), rp.promise)
+	if err != nil {
+		return nil, fmt.Errorf("gpu: profile: %w", err)
+	}
+	if v.Length() != len(r.names) {
+		return nil, fmt.Errorf("gpu: profile: %d timings for %d dispatches", v.Length(), len(r.names))
+	}
+	idx := map[string]int{}
+	var out []KernelTime
+	for i, n := range r.names {
+		j, ok := idx[n]
+		if !ok {
+			j = len(out)
+			idx[n] = j
+			out = append(out, KernelTime{Kernel: n})
+		}
+		out[j].Count++
+		out[j].Ms += v.Index(i).Float()
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Ms > out[j].Ms })
+	return out, nil
 }
 
 func (r *replayCommands) drop() { r.ops, r.active = r.ops[:0], false }

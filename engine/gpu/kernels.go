@@ -19,6 +19,8 @@ var (
 	kLayerNorm    = kernel{file: "layernorm.wgsl", entry: "layernorm", slots: 7, ro: readOnly(5, 6)}
 	kLayerNormDX  = kernel{file: "layernorm.wgsl", entry: "layernorm_backward_dx", slots: 7, ro: readOnly(5, 6)}
 	kLayerNormDP  = kernel{file: "layernorm.wgsl", entry: "layernorm_backward_params", slots: 7, ro: readOnly(5, 6)}
+	kLayerNormR   = kernel{file: "layernorm.wgsl", entry: "layernorm_rows", slots: 7, ro: readOnly(5, 6)}
+	kLayerNormDXR = kernel{file: "layernorm.wgsl", entry: "layernorm_backward_dx_rows", slots: 7, ro: readOnly(5, 6)}
 	kAttention    = kernel{file: "attention.wgsl", entry: "attention_forward", slots: 5}
 	kAttentionDQ  = kernel{file: "attention.wgsl", entry: "attention_backward_q", slots: 5}
 	kAttentionDKV = kernel{file: "attention.wgsl", entry: "attention_backward_kv", slots: 5}
@@ -52,7 +54,7 @@ func matmulKernel(transA, transB bool) kernel {
 // allKernels lists every pipeline (for Warm).
 func allKernels() []kernel {
 	return []kernel{kZero, kCopy, kAdd, kAddBroadcast, kGELU, kGELUBackward, kColumnSum,
-		kLayerNorm, kLayerNormDX, kLayerNormDP, kAttention, kAttentionDQ, kAttentionDKV,
+		kLayerNorm, kLayerNormDX, kLayerNormDP, kLayerNormR, kLayerNormDXR, kAttention, kAttentionDQ, kAttentionDKV,
 		kPatchify, kGather, kScatter, kUnshuffle, kUnshuffleBwd, kMaskTokenSum,
 		kNormalize, kMSERows, kMSETotal, kMSEBackward, kAdamW,
 		matmulKernel(false, false), matmulKernel(true, false), matmulKernel(false, true), matmulKernel(true, true)}
@@ -236,9 +238,20 @@ func (b *Backend) LayerNorm(y, mean, rstd, x, gamma, beta backend.View, rows, di
 	if rows == 0 || dim == 0 {
 		return
 	}
+	if dim <= lnRowsMaxDim {
+		c := b.layerNormCall(kLayerNormR, rows, dim, eps, 0, [7]backend.View{y, x, mean, rstd, gamma, beta, {}})
+		b.dispatch(c, b.grid1(c, rows))
+		return
+	}
 	c := b.layerNormCall(kLayerNorm, rows, dim, eps, 0, [7]backend.View{y, x, mean, rstd, gamma, beta, {}})
 	b.dispatch(c, b.grid(rows))
 }
+
+// lnRowsMaxDim is the widest row the one-thread-per-row LayerNorm kernels
+// take: a serial pass over at most 256 values per thread costs little on
+// any adapter, and software adapters (SwiftShader) run them several times
+// faster than the row-per-workgroup kernels with their barriers.
+const lnRowsMaxDim = 256
 
 // LayerNormBackward implements backend.Kernels: one row-parallel dispatch
 // for dx and one column-parallel dispatch for dgamma and dbeta.
@@ -263,8 +276,13 @@ func (b *Backend) LayerNormBackward(dx, dgamma, dbeta, dy, x, mean, rstd, gamma 
 	if accumulate {
 		flags = 1
 	}
-	c := b.layerNormCall(kLayerNormDX, rows, dim, 0, flags, [7]backend.View{dx, x, mean, rstd, gamma, {}, dy})
-	b.dispatch(c, b.grid(rows))
+	if dim <= lnRowsMaxDim {
+		c := b.layerNormCall(kLayerNormDXR, rows, dim, 0, flags, [7]backend.View{dx, x, mean, rstd, gamma, {}, dy})
+		b.dispatch(c, b.grid1(c, rows))
+	} else {
+		c := b.layerNormCall(kLayerNormDX, rows, dim, 0, flags, [7]backend.View{dx, x, mean, rstd, gamma, {}, dy})
+		b.dispatch(c, b.grid(rows))
+	}
 	// dgamma and dbeta are written through binding 1 only: two writable
 	// bindings of one buffer (both are views of the gradients) are invalid
 	// in a browser's WebGPU. When both fit one bound range, one dispatch

@@ -31,6 +31,16 @@ type recorder struct {
 	last    *pipeline // pipeline bound in the open pass
 	pending int       // commands recorded since the last submit
 	stats   Stats
+
+	profiling bool     // record the kernel of every dispatch in names
+	names     []string // (see Profile)
+}
+
+// KernelTime is one kernel's share of a profiled piece of work.
+type KernelTime struct {
+	Kernel string  `json:"kernel"` // entry point [specialisation]
+	Count  int     `json:"count"`  // dispatches
+	Ms     float64 `json:"ms"`     // wall time of its dispatches, each submitted alone
 }
 
 // commands records the work of one submit. directCommands calls the
@@ -476,6 +486,13 @@ func (b *Backend) dispatch(c *call, g dims) {
 	}
 	r.cmd.setBindGroup(bg, uint32(off))
 	r.cmd.dispatch(uint32(x), uint32(y))
+	if r.profiling {
+		name := c.p.k.entry
+		if c.p.k.spec != "" {
+			name += "[" + c.p.k.spec + "]"
+		}
+		r.names = append(r.names, name)
+	}
 	r.pending++
 	r.stats.Dispatches++
 }

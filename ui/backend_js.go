@@ -22,21 +22,66 @@ const gpuOpenTimeout = 60 * time.Second
 // describes the backend and the adapter (or why WebGPU is not used).
 func chooseBackend() (k backend.Kernels, backendText, adapterText string) {
 	if u, err := url.Parse(js.Global().Get("location").Get("href").String()); err == nil && u.Query().Get("backend") == "cpu" {
-		return cpu.New(), cpuBackendText, "WebGPU not used: the page was opened with ?backend=cpu"
+		return cpuBackend(), cpuBackendText, "WebGPU not used: the page was opened with ?backend=cpu"
 	}
 	if !js.Global().Get("navigator").Get("gpu").Truthy() {
-		return cpu.New(), cpuBackendText, "no WebGPU in this browser"
+		return cpuBackend(), cpuBackendText, "no WebGPU in this browser"
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), gpuOpenTimeout)
 	defer cancel()
 	b, err := gpu.New(ctx)
 	if err != nil {
-		return cpu.New(), cpuBackendText, fmt.Sprintf("WebGPU unavailable (%v)", err)
+		return cpuBackend(), cpuBackendText, fmt.Sprintf("WebGPU unavailable (%v)", err)
 	}
 	return b, "WebGPU backend", describeAdapter(b.Info())
 }
 
-// cpuBackend is the fallback after the WebGPU device is lost.
-func cpuBackend() backend.Kernels { return cpu.New() }
+// cpuBackend is the CPU backend as the page uses it: yielding (see
+// yielding), also the fallback after the WebGPU device is lost.
+func cpuBackend() backend.Kernels { return &yielding{Kernels: cpu.New(), last: time.Now()} }
+
+// yieldEvery is how long the CPU backend computes before giving the
+// browser a turn.
+const yieldEvery = 50 * time.Millisecond
+
+// yielding is the CPU backend giving the browser's event loop a turn about
+// every yieldEvery of computation: Go wasm runs on the page's main thread,
+// and one training step of tiny takes seconds there. The pause is between
+// kernels, so results are unchanged. (The WebGPU backend yields by itself,
+// awaiting the GPU.)
+type yielding struct {
+	backend.Kernels
+	last time.Time
+}
+
+// tick sleeps briefly once yieldEvery has passed since the last pause:
+// the goroutine blocks, the Go scheduler returns to the event loop, the
+// page handles input and paints.
+func (y *yielding) tick() {
+	if time.Since(y.last) >= yieldEvery {
+		time.Sleep(time.Millisecond)
+		y.last = time.Now()
+	}
+}
+
+func (y *yielding) MatMul(c, a, b, bias backend.View, p backend.MatMul) {
+	y.Kernels.MatMul(c, a, b, bias, p)
+	y.tick()
+}
+
+func (y *yielding) Attention(out, probs, qkv backend.View, b, t, heads, hd int) {
+	y.Kernels.Attention(out, probs, qkv, b, t, heads, hd)
+	y.tick()
+}
+
+func (y *yielding) AttentionBackward(dqkv, dout, qkv, probs backend.View, b, t, heads, hd int) {
+	y.Kernels.AttentionBackward(dqkv, dout, qkv, probs, b, t, heads, hd)
+	y.tick()
+}
+
+func (y *yielding) AdamWStep(params, grads, m, v backend.View, h backend.AdamW) {
+	y.Kernels.AdamWStep(params, grads, m, v, h)
+	y.tick()
+}
 
 const cpuBackendText = "CPU backend (Go wasm)"

@@ -37,7 +37,7 @@ test('narrow screen layout', async () => {
   const page = await open(browser, { viewport: { width: 390, height: 844 } });
   await ready(page, CPU);
   assert.match(await text(page, 'backend'), /^CPU backend \(Go wasm\) · WebGPU not used: the page was opened with \?backend=cpu/);
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  const overflow = await page.evaluate(() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) - window.innerWidth);
   assert.ok(overflow <= 0, `no horizontal scrolling (overflow ${overflow}px)`);
   await shot(page, 'load-390x844');
   assert.deepEqual(page.errors, []);

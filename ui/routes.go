@@ -13,6 +13,7 @@ import "github.com/maxence-charriere/go-app/v10/pkg/app"
 func Routes() {
 	app.Route("/", func() app.Composer { return &Page{} })
 	app.Route("/selftest", func() app.Composer { return &SelfTest{} }) // selftest.go
+	app.Route("/bench", func() app.Composer { return &Bench{} })       // bench.go
 }
 
 // Sample is one bundled photograph (public/web/samples, see SOURCES.md).

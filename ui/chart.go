@@ -70,8 +70,25 @@ func fmtTick(v float64) string {
 	return strconv.FormatFloat(v, 'g', 3, 64)
 }
 
+// chartSmoothing is the weight of a new step in the chart's running mean
+// (an exponential moving average, bias-corrected as Adam's moments).
+const chartSmoothing = 0.1
+
+// smoothed is the bias-corrected exponential moving average of losses.
+func smoothed(losses []float32) []float32 {
+	out := make([]float32, len(losses))
+	avg, w := 0.0, 0.0
+	for i, v := range losses {
+		avg = (1-chartSmoothing)*avg + chartSmoothing*float64(v)
+		w = (1-chartSmoothing)*w + chartSmoothing
+		out[i] = float32(avg / w)
+	}
+	return out
+}
+
 // lossChartSVG draws the loss history as an SVG line chart (steps on x,
-// loss on y), for totalSteps planned steps.
+// loss on y; each step's loss and their running mean), for totalSteps
+// planned steps.
 func lossChartSVG(losses []float32, totalSteps int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="chart" data-testid="loss-chart" data-points="%d" viewBox="0 0 %d %d" role="img" aria-label="training loss per step" xmlns="http://www.w3.org/2000/svg">`, len(losses), chartW, chartH)
@@ -101,14 +118,18 @@ func lossChartSVG(losses []float32, totalSteps int) string {
 	for _, t := range niceTicks(0, float64(xMax), chartTicksX) {
 		fmt.Fprintf(&b, `<text class="tick" x="%.1f" y="%d" text-anchor="middle">%s</text>`, x(int(t)), chartH-8, fmtTick(t))
 	}
-	b.WriteString(`<polyline class="line" points="`)
-	for i, p := range pts {
-		if i > 0 {
-			b.WriteByte(' ')
+	line := func(class string, pts []chartPoint) {
+		fmt.Fprintf(&b, `<polyline class="%s" points="`, class)
+		for i, p := range pts {
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			fmt.Fprintf(&b, "%.1f,%.1f", x(p.Step), y(p.Loss))
 		}
-		fmt.Fprintf(&b, "%.1f,%.1f", x(p.Step), y(p.Loss))
+		b.WriteString(`"/>`)
 	}
-	b.WriteString(`"/>`)
+	line("raw", pts)
+	line("line", chartPoints(smoothed(losses), chartMaxPoints))
 	last := pts[len(pts)-1]
 	fmt.Fprintf(&b, `<circle class="dot" cx="%.1f" cy="%.1f" r="3"><title>%s</title></circle>`, x(last.Step), y(last.Loss),
 		html.EscapeString(fmt.Sprintf("step %d: loss %.4f", last.Step, last.Loss)))

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"encoding/xml"
+	"math"
 	"strings"
 	"testing"
 )
@@ -52,5 +53,18 @@ func TestNiceTicks(t *testing.T) {
 		if d := got[i] - want[i]; d > 1e-12 || d < -1e-12 {
 			t.Fatalf("ticks %v, want %v", got, want)
 		}
+	}
+}
+
+func TestSmoothed(t *testing.T) {
+	got := smoothed([]float32{2, 2, 2})
+	for _, v := range got {
+		if v != 2 {
+			t.Fatalf("the running mean of a constant is %v", got)
+		}
+	}
+	got = smoothed([]float32{1, 0})
+	if want := 0.09 / 0.19; math.Abs(float64(got[1])-want) > 1e-6 {
+		t.Errorf("smoothed[1] = %g, want %g", got[1], want)
 	}
 }

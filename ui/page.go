@@ -78,6 +78,7 @@ type Page struct {
 	progress    float64 // of loading, 0..1; < 0 when unknown
 	errMsg      string
 	dragging    bool
+	updated     bool // a new version of the app was fetched in the background
 
 	pictures []picture // uploads first (newest first), then samples as loaded
 	current  string    // key of the reconstructed picture
@@ -121,6 +122,9 @@ func (p *Page) OnMount(ctx app.Context) {
 	})
 	ctx.Async(p.startup)
 }
+
+// OnAppUpdate offers the new version the service worker fetched.
+func (p *Page) OnAppUpdate(ctx app.Context) { p.updated = ctx.AppUpdateAvailable() }
 
 // OnDismount stops the listeners and any training loop.
 func (p *Page) OnDismount() {

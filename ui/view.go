@@ -27,6 +27,12 @@ func (p *Page) Render() app.UI {
 					app.Button().Class("link").Text("Dismiss").OnClick(func(ctx app.Context, e app.Event) { p.errMsg = "" }),
 				)
 			}),
+			app.If(p.updated, func() app.UI {
+				return app.Div().Class("banner").Attr("data-testid", "update").Body(
+					app.Span().Text("A new version of webmae was downloaded: reload to use it (a training run resumes from its last save)."),
+					app.Button().Class("link").Text("Reload").OnClick(func(ctx app.Context, e app.Event) { ctx.Reload() }),
+				)
+			}),
 			app.If(p.loading != "", func() app.UI {
 				return app.Div().Class("banner", "loading").Attr("data-testid", "loading").Body(
 					app.Span().Text(p.loading+"…"),
@@ -309,7 +315,7 @@ func (p *Page) renderModel() app.UI {
 			kv("encoder", fmt.Sprintf("%d wide × %d layers, %d heads, MLP %d", c.HiddenSize, c.NumHiddenLayers, c.NumAttentionHeads, c.IntermediateSize)),
 			kv("decoder", fmt.Sprintf("%d wide × %d layers, %d heads, MLP %d", c.DecoderHiddenSize, c.DecoderNumHiddenLayers, c.DecoderNumAttentionHeads, c.DecoderIntermediateSize)),
 			kv("parameters", fmtParams(lm.Model.Layout.Total)),
-			kv("loss", map[bool]string{true: "norm_pix_loss", false: "pixels"}[c.NormPixLoss]),
+			kv("target", map[bool]string{true: "per-patch normalised pixels (norm_pix_loss)", false: "normalised pixels"}[c.NormPixLoss]),
 		)
 	}
 	return app.Section().Class("card", "model").Body(

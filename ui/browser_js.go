@@ -120,12 +120,6 @@ func drawRGBA(id string, w, h int, rgba []byte) error {
 	return nil
 }
 
-// Limits on images given to the page.
-const (
-	MaxImageBytes = 50 << 20 // larger files are refused
-	MaxImageSide  = 1024     // larger images are downscaled while decoding
-)
-
 // decodeBlob decodes an image File or Blob in the browser
 // (createImageBitmap, then a canvas) into RGB pixels. Images larger than
 // MaxImageSide are downscaled; the note says so.
@@ -460,35 +454,6 @@ func storeDelete(name string) error {
 		return fmt.Errorf("delete %s: %w", name, err)
 	}
 	return nil
-}
-
-// probeWebGPU asks the browser for a WebGPU adapter and describes it.
-func probeWebGPU() (string, error) {
-	gpu := js.Global().Get("navigator").Get("gpu")
-	if !gpu.Truthy() {
-		return "", errors.New("this browser has no WebGPU (navigator.gpu is missing)")
-	}
-	adapter, err := await(gpu.Call("requestAdapter"))
-	if err != nil {
-		return "", fmt.Errorf("WebGPU adapter request failed: %w", err)
-	}
-	if !adapter.Truthy() {
-		return "", errors.New("WebGPU is present but offers no adapter")
-	}
-	info := adapter.Get("info")
-	if !info.Truthy() {
-		return "unnamed adapter", nil
-	}
-	var parts []string
-	for _, k := range []string{"description", "vendor", "architecture", "device"} {
-		if v := info.Get(k); v.Type() == js.TypeString && v.String() != "" {
-			parts = append(parts, v.String())
-		}
-	}
-	if len(parts) == 0 {
-		return "unnamed adapter", nil
-	}
-	return strings.Join(parts, " · "), nil
 }
 
 // fileSet holds files taken from a file input.

@@ -15,12 +15,6 @@ import (
 
 var errNoBrowser = errors.New("only available in the browser")
 
-// MaxImageBytes and MaxImageSide mirror the browser build's limits.
-const (
-	MaxImageBytes = 50 << 20
-	MaxImageSide  = 1024
-)
-
 type browserHooks struct{}
 
 func (*browserHooks) release() {}

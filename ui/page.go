@@ -169,11 +169,13 @@ func (p *Page) startup() {
 
 	data, found, err := storeRead(runFile)
 	if err != nil {
-		p.fail(fmt.Errorf("read the saved training run: %w", err))
+		p.ctx.Dispatch(func(app.Context) {
+			p.savedNote = fmt.Sprintf("Training runs cannot be saved in this browser (%v): a reload loses them.", err)
+		})
 		return
 	}
 	if found {
-		info, _, _, err := readCheckpoint(data)
+		info, tensors, _, err := readCheckpoint(data)
 		p.ctx.Dispatch(func(app.Context) {
 			if err != nil {
 				p.savedNote = fmt.Sprintf("A saved training run could not be read (%v); starting a new run replaces it.", err)
@@ -181,6 +183,7 @@ func (p *Page) startup() {
 			}
 			p.saved = &info
 			p.form = info.Settings
+			p.losses = tensors["losses"].F32
 			p.trainStep, p.trainTotal = info.Step, info.Settings.Steps
 		})
 	}
@@ -768,7 +771,7 @@ func (p *Page) endRun(ctx app.Context) {
 }
 
 func (p *Page) onDiscardSaved(ctx app.Context, e app.Event) {
-	p.saved, p.savedNote = nil, ""
+	p.saved, p.savedNote, p.losses = nil, "", nil
 	p.trainStep, p.trainTotal = 0, 0
 	ctx.Async(func() {
 		if err := storeDelete(runFile); err != nil {

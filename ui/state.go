@@ -15,6 +15,12 @@ import (
 	"webmae/engine/recon"
 )
 
+// Limits on images given to the page.
+const (
+	MaxImageBytes = 50 << 20 // larger files are refused
+	MaxImageSide  = 1024     // larger images are downscaled while decoding
+)
+
 // imageResult is one decoded image given to the page (or why it failed).
 type imageResult struct {
 	Name  string

@@ -295,7 +295,7 @@ func (p *Page) renderTraining() app.UI {
 						app.FigCaption().Text(previewNames[i]),
 					)
 				}),
-				app.P().Class("hint").Text("Preview: the first training image, fixed mask, refreshed every 5 steps."),
+				app.P().Class("hint").Text(fmt.Sprintf("Preview: the first training image, fixed mask, refreshed every %d steps.", previewEvery)),
 			),
 		),
 	)

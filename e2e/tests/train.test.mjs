@@ -62,6 +62,7 @@ test('pause, reload, resume continues at the same step', async () => {
   await page.waitForSelector('[data-testid=saved-note]', { timeout: 60_000 });
   assert.equal(await step(), paused, 'the saved step is shown after the reload');
   assert.equal(await text(page, 'train-loss'), loss);
+  assert.equal(await page.getAttribute('[data-testid=loss-chart]', 'data-points'), String(paused), 'the saved loss history is drawn');
   assert.match(await text(page, 'train-start'), new RegExp(`Resume from step ${paused}`));
   await shot(page, 'train-reloaded');
 

@@ -86,22 +86,32 @@ func randomBatch(cfg model.Config, b int, seed uint64) ([]float32, model.Masking
 	return img, mk, err
 }
 
-// TrainStep measures full training steps (forward, backward, AdamW) of a
-// freshly initialised model at batch b; the unit is images/s.
-func TrainStep(k backend.Kernels, preset string, cfg model.Config, b int, minReps int, minTime time.Duration) (Result, error) {
+// trainingPass returns a freshly initialised model and a pass of batch b
+// with a random batch and ratio-0.75 masking set as its inputs.
+func trainingPass(k backend.Kernels, cfg model.Config, b int) (*mae.Model, *mae.Pass, error) {
 	m, err := mae.NewInit(k, cfg, 1)
 	if err != nil {
-		return Result{}, err
+		return nil, nil, err
 	}
 	p, err := m.NewPass(b, cfg.NumKeep(cfg.MaskRatio))
 	if err != nil {
-		return Result{}, err
+		return nil, nil, err
 	}
 	img, mk, err := randomBatch(cfg, b, 3)
 	if err != nil {
-		return Result{}, err
+		return nil, nil, err
 	}
 	if err := p.SetInputs(img, mk); err != nil {
+		return nil, nil, err
+	}
+	return m, p, nil
+}
+
+// TrainStep measures full training steps (forward, backward, AdamW) of a
+// freshly initialised model at batch b; the unit is images/s.
+func TrainStep(k backend.Kernels, preset string, cfg model.Config, b int, minReps int, minTime time.Duration) (Result, error) {
+	m, p, err := trainingPass(k, cfg, b)
+	if err != nil {
 		return Result{}, err
 	}
 	step := func() { p.Forward(); p.Backward(); m.AdamW(1e-4) }
@@ -188,19 +198,8 @@ type CallCounter interface {
 // per step in ms; the note gives the rest and, for a CallCounter, the
 // dispatches and calls per step.
 func TrainStepRecord(k backend.Kernels, preset string, cfg model.Config, b int, minReps int, minTime time.Duration) (Result, error) {
-	m, err := mae.NewInit(k, cfg, 1)
+	m, p, err := trainingPass(k, cfg, b)
 	if err != nil {
-		return Result{}, err
-	}
-	p, err := m.NewPass(b, cfg.NumKeep(cfg.MaskRatio))
-	if err != nil {
-		return Result{}, err
-	}
-	img, mk, err := randomBatch(cfg, b, 3)
-	if err != nil {
-		return Result{}, err
-	}
-	if err := p.SetInputs(img, mk); err != nil {
 		return Result{}, err
 	}
 	var record, submit, wait time.Duration

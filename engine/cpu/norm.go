@@ -6,6 +6,20 @@ import (
 	"webmae/engine/backend"
 )
 
+// meanSquares returns a row's mean and the sum of squared deviations from
+// it (two passes in float64).
+func meanSquares(row []float32) (mean, squares float64) {
+	for _, v := range row {
+		mean += float64(v)
+	}
+	mean /= float64(len(row))
+	for _, v := range row {
+		d := float64(v) - mean
+		squares += d * d
+	}
+	return mean, squares
+}
+
 // LayerNorm implements backend.Kernels.
 func (c *Backend) LayerNorm(y, mean, rstd, x, gamma, beta backend.View, rows, dim int, eps float32) {
 	sameLen("layernorm x", x.Len, rows*dim)
@@ -14,16 +28,7 @@ func (c *Backend) LayerNorm(y, mean, rstd, x, gamma, beta backend.View, rows, di
 	c.parallel(rows, dim*4, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			row := xs[r*dim : (r+1)*dim]
-			var sum float64
-			for _, v := range row {
-				sum += float64(v)
-			}
-			mu := sum / float64(dim)
-			var sq float64
-			for _, v := range row {
-				d := float64(v) - mu
-				sq += d * d
-			}
+			mu, sq := meanSquares(row)
 			inv := 1 / math.Sqrt(sq/float64(dim)+float64(eps))
 			ms[r], rs[r] = float32(mu), float32(inv)
 			out := ys[r*dim : (r+1)*dim]
@@ -87,16 +92,7 @@ func (c *Backend) NormalizePatches(dst, x backend.View, rows, dim int) {
 	ds, xs := F(dst), F(x)
 	for r := 0; r < rows; r++ {
 		row := xs[r*dim : (r+1)*dim]
-		var sum float64
-		for _, v := range row {
-			sum += float64(v)
-		}
-		mu := sum / float64(dim)
-		var sq float64
-		for _, v := range row {
-			d := float64(v) - mu
-			sq += d * d
-		}
+		mu, sq := meanSquares(row)
 		inv := 1 / math.Sqrt(sq/float64(dim-1)+1e-6)
 		for j, v := range row {
 			ds[r*dim+j] = float32((float64(v) - mu) * inv)

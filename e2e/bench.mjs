@@ -8,7 +8,8 @@
 //
 // key=value pairs are the page's URL parameters (preset=micro|tiny|base,
 // config=<HF config JSON>, batch, steps, mintime, sizes, only, tfjs=0,
-// replay=0; see ui/bench.go). Without --url (or WEBMAE_URL) it serves the
+// replay=0; see ui/bench.go), given unencoded (config='{"image_size": 32, ...}'):
+// the script encodes them. Without --url (or WEBMAE_URL) it serves the
 // built site itself with bin/webmae serve -dir public: build it first
 // (scripts/build-web.sh; go build -o bin/webmae .), with e2e's
 // devDependencies installed so that TensorFlow.js is copied into it.
@@ -71,7 +72,7 @@ try {
   const q = params.toString();
   const t0 = Date.now();
   await page.goto(`${url}/bench${q ? '?' + q : ''}`);
-  const end = page.waitForSelector('[data-testid=bench-lines]:not([data-status=running])', { timeout: timeoutS * 1000 })
+  const end = page.waitForSelector('[data-testid=bench-lines]:not([data-status=running])', { state: 'attached', timeout: timeoutS * 1000 })
     .then(finished, (e) => { failed = `no result within ${timeoutS} s: ${e.message.split('\n')[0]}`; finished(); });
   await done;
   await end;

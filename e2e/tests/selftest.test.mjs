@@ -22,7 +22,7 @@ async function result(page, path, timeout) {
   const t0 = Date.now();
   await page.goto(baseURL + path);
   const sel = '[data-testid=selftest-result]:not([data-status=running])';
-  await page.waitForSelector(sel, { timeout });
+  await page.waitForSelector(sel, { state: 'attached', timeout });
   const r = JSON.parse(await page.textContent(sel));
   r.wallMs = Date.now() - t0;
   return r;

@@ -55,6 +55,7 @@ bench-browser: build web
 	scripts/build-web.sh
 	mkdir -p bin && cp webmae bin/webmae
 	node e2e/bench.mjs preset=micro
+	node e2e/bench.mjs preset=tiny batch=8 steps=2
 
 bench: bench-go bench-native bench-browser
 

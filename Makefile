@@ -46,7 +46,7 @@ bench-go:
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./engine/...
 
 bench-native: build
-	./webmae bench --backend cpu
+	./webmae bench --backend cpu,gpu --matmul 256,512,1024,2048
 
 # The /bench page in headless chromium: our WebGPU engine and TensorFlow.js
 # 4.22 (WebGPU) on the same adapter, with ratios.

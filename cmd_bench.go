@@ -37,7 +37,9 @@ func runBench(args []string) error {
 	if err != nil {
 		return fmt.Errorf("--matmul: %w", err)
 	}
-	for _, name := range splitList(*backends) {
+	// first holds the first backend's results by measurement, for ratios.
+	first := map[string]bench.Result{}
+	for bi, name := range splitList(*backends) {
 		k, err := openBackend(name)
 		if err != nil {
 			return err
@@ -48,6 +50,12 @@ func runBench(args []string) error {
 				return err
 			}
 			fmt.Println(r.JSON())
+			key := r.Name + " " + r.Shape
+			if bi == 0 {
+				first[key] = r
+			} else if f, ok := first[key]; ok {
+				fmt.Println(bench.Ratio(f, r).JSON())
+			}
 			return nil
 		}
 		for _, n := range ns {

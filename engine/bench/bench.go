@@ -33,6 +33,17 @@ func (r Result) JSON() string {
 	return string(b)
 }
 
+// Ratio compares measurement a with the same measurement b on another
+// backend: how many times better a is (higher throughput, or lower time).
+func Ratio(a, b Result) Result {
+	v := a.Value / b.Value
+	if a.Unit == "ms" {
+		v = b.Value / a.Value
+	}
+	return Result{Backend: a.Backend + " vs " + b.Backend, Name: "ratio " + a.Name, Shape: a.Shape, Value: v, Unit: "x",
+		Note: fmt.Sprintf("%.4g vs %.4g %s", a.Value, b.Value, a.Unit)}
+}
+
 // timeUntil repeats run (after one warm-up call) until at least minTime
 // has passed and at least minReps repetitions were made, then waits for
 // the device with sync. It returns the repetitions and the elapsed time.

@@ -17,6 +17,10 @@ test('ratio slider', async () => {
   for (const r of [0.5, 0.9, 0.3, 0.05, 0.95, 0.66]) {
     const n = await seq(page);
     await page.locator('[data-testid=mask-ratio]').fill(String(r));
+    // go-app renders the input event asynchronously: wait for the masked
+    // view to take the new ratio, then check the exact count.
+    await page.waitForFunction((want) => Number(document.querySelector('[data-testid=canvas-masked]')
+      ?.getAttribute('data-masked')) === want, maskedFor(L, r), { timeout: 10000 }).catch(() => {});
     assert.equal(await masked(), maskedFor(L, r), `ratio ${r}`);
     await nextRecon(page, n);
     assert.equal(Number(await page.getAttribute('[data-testid=canvas-recon]', 'data-masked')), maskedFor(L, r));

@@ -207,7 +207,7 @@ func (c Config) SaveConfig(path string) error {
 	if err != nil {
 		return err
 	}
-	err = writeFileAtomic(path, func(w io.Writer) error {
+	err = WriteFileAtomic(path, func(w io.Writer) error {
 		_, err := w.Write(b)
 		return err
 	})

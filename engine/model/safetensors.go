@@ -407,14 +407,14 @@ func WriteSafetensors(w io.Writer, names []string, tensors map[string]HostTensor
 // SaveSafetensorsFile writes a safetensors file (see WriteSafetensors)
 // atomically: to a temporary file in the same directory, then renamed.
 func SaveSafetensorsFile(path string, names []string, tensors map[string]HostTensor, metadata map[string]string, half func(name string) bool) error {
-	return writeFileAtomic(path, func(w io.Writer) error {
+	return WriteFileAtomic(path, func(w io.Writer) error {
 		return WriteSafetensors(w, names, tensors, metadata, half)
 	})
 }
 
-// writeFileAtomic writes path through a temporary file in the same
+// WriteFileAtomic writes path through a temporary file in the same
 // directory, synced and renamed over path only once complete.
-func writeFileAtomic(path string, write func(w io.Writer) error) (err error) {
+func WriteFileAtomic(path string, write func(w io.Writer) error) (err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)

@@ -346,7 +346,7 @@ func SaveModel(dir string, cfg Config, lay *Layout, params []float32, f16 bool) 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("save model: %w", err)
 	}
-	err := writeFileAtomic(filepath.Join(dir, ModelFileName), func(w io.Writer) error {
+	err := WriteFileAtomic(filepath.Join(dir, ModelFileName), func(w io.Writer) error {
 		return WriteModel(w, cfg, lay, params, f16)
 	})
 	if err != nil {
@@ -356,7 +356,7 @@ func SaveModel(dir string, cfg Config, lay *Layout, params []float32, f16 bool) 
 	if err != nil {
 		return fmt.Errorf("save model: %w", err)
 	}
-	err = writeFileAtomic(filepath.Join(dir, ConfigFileName), func(w io.Writer) error {
+	err = WriteFileAtomic(filepath.Join(dir, ConfigFileName), func(w io.Writer) error {
 		_, err := w.Write(cj)
 		return err
 	})

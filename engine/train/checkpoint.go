@@ -1,14 +1,12 @@
 package train
 
 import (
-	"bufio"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"io"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strconv"
 
@@ -221,16 +219,16 @@ func (t *Trainer) writeExports() error {
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(t.Dir, recon.PreprocessorFileName), func(w io.Writer) error {
+	if err := model.WriteFileAtomic(filepath.Join(t.Dir, recon.PreprocessorFileName), func(w io.Writer) error {
 		_, err := w.Write(pre)
 		return err
 	}); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(t.Dir, CSVFileName), t.WriteCSV); err != nil {
+	if err := model.WriteFileAtomic(filepath.Join(t.Dir, CSVFileName), t.WriteCSV); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(t.Dir, SVGFileName), t.WriteSVG); err != nil {
+	if err := model.WriteFileAtomic(filepath.Join(t.Dir, SVGFileName), t.WriteSVG); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
 	return nil
@@ -284,45 +282,10 @@ func (t *Trainer) writeQuality() error {
 	if err != nil {
 		return fmt.Errorf("quality: %w", err)
 	}
-	return writeFileAtomic(filepath.Join(t.Dir, QualityFileName), func(w io.Writer) error {
+	return model.WriteFileAtomic(filepath.Join(t.Dir, QualityFileName), func(w io.Writer) error {
 		_, err := w.Write(append(b, '\n'))
 		return err
 	})
-}
-
-// writeFileAtomic writes path through a temporary file in the same
-// directory, synced and renamed over path once complete.
-func writeFileAtomic(path string, write func(w io.Writer) error) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	bw := bufio.NewWriter(f)
-	if err = write(bw); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = bw.Flush(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }
 
 // CheckpointInfo reads the configuration, options and step of the run

@@ -217,6 +217,13 @@ func (b *Backend) layerNormCall(k kernel, rows, dim int, eps float32, flags int,
 	c.u(rows, dim)
 	c.f(eps)
 	c.u(flags)
+	b.bindOptional(c, k, views[:])
+	return c
+}
+
+// bindOptional binds views to slots 1, 2, ... of c in order; an empty
+// view binds nothing and passes element offset 0 in its uniform slot.
+func (b *Backend) bindOptional(c *call, k kernel, views []backend.View) {
 	for i, v := range views {
 		if v.Empty() {
 			c.u(0)
@@ -224,7 +231,6 @@ func (b *Backend) layerNormCall(k kernel, rows, dim int, eps float32, flags int,
 		}
 		b.view(c, i+1, v, k.entry)
 	}
-	return c
 }
 
 // LayerNorm implements backend.Kernels.
@@ -378,13 +384,7 @@ func (b *Backend) attentionCall(k kernel, bs, t, heads, hd int, views [5]backend
 	}
 	c.u(bs, t, heads, hd)
 	c.f(float32(1 / math.Sqrt(float64(hd))))
-	for i, v := range views {
-		if v.Empty() {
-			c.u(0)
-			continue
-		}
-		b.view(c, i+1, v, k.entry)
-	}
+	b.bindOptional(c, k, views[:])
 	return c
 }
 
@@ -447,13 +447,7 @@ func (b *Backend) tokenCall(k kernel, bs, l, kk, d, n int, views [5]backend.View
 		return nil
 	}
 	c.u(bs, l, kk, d, n)
-	for i, v := range views {
-		if v.Empty() {
-			c.u(0)
-			continue
-		}
-		b.view(c, i+1, v, k.entry)
-	}
+	b.bindOptional(c, k, views[:])
 	return c
 }
 
@@ -534,13 +528,7 @@ func (b *Backend) lossCall(k kernel, rows, l, dim, n int, scale float32, views [
 	}
 	c.u(rows, l, dim, n)
 	c.f(scale)
-	for i, v := range views {
-		if v.Empty() {
-			c.u(0)
-			continue
-		}
-		b.view(c, i+1, v, k.entry)
-	}
+	b.bindOptional(c, k, views[:])
 	return c
 }
 

@@ -1,7 +1,14 @@
 // attention.wgsl: fused multi-head scaled-dot-product attention and its
-// backward, softmax rows held in workgroup memory (T <= MAX_T, hd <= MAX_HD;
-// engine/gpu specialises both to the next powers of two of the sequence:
-// SwiftShader zero-initialises the rows for every workgroup).
+// backward. A workgroup holds one row of scores in workgroup memory
+// (row_a/row_b, MAX_T floats; hd <= MAX_HD). engine/gpu specialises MAX_T
+// and MAX_HD to the next powers of two of the sequence (at most 1024 and
+// 256: SwiftShader zero-initialises the rows for every workgroup).
+// Sequences longer than MAX_T take the *_long paths: the keys (or queries)
+// are walked in chunks of MAX_T; the forward uses the online softmax (a
+// running max m and sum z, rescaling the partial output by exp(m_old - m_new)
+// at each chunk; raw scores are parked in probs and normalised at the end),
+// the backward recomputes dP per chunk. Per-feature accumulators live in
+// acc_a/acc_b (MAX_HD), each owned by the thread of that feature.
 //
 // Layouts (row-major f32, element offsets off_* per binding), C = H * hd:
 //   qkv   (B, T, 3C): q | k | v blocks, head h at columns h*hd .. (h+1)*hd
@@ -51,6 +58,10 @@ var<workgroup> row_a: array<f32, MAX_T>; // scores / probabilities / dS
 var<workgroup> row_b: array<f32, MAX_T>; // P column (backward kv)
 var<workgroup> rowvec: array<f32, MAX_HD>;  // the row's q, dout or v vector
 var<workgroup> red: array<f32, WG>;
+var<workgroup> acc_a: array<f32, MAX_HD>; // long paths: out, dq or dk per feature
+var<workgroup> acc_b: array<f32, MAX_HD>; // long path of backward_kv: dv
+
+const NEG_MAX = -3.40282346e38f; // -FLT_MAX (Tint rejects the rounded-up -3.4028235e38)
 
 fn reduce_sum(lid: u32, v: f32) -> f32 {
     red[lid] = v;
@@ -119,7 +130,11 @@ fn attention_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
     }
     workgroupBarrier();
 
-    var m = -3.40282346e38f; // -FLT_MAX (Tint rejects the rounded-up -3.4028235e38)
+    if (T > MAX_T) {
+        forward_long(lid, b, h, i, wk.bh);
+        return;
+    }
+    var m = NEG_MAX;
     for (var j = lid; j < T; j += WG) {
         let kb = P.off_qkv + qkv_base(b, j, h, 1u);
         var s = 0.0;
@@ -177,6 +192,10 @@ fn attention_backward_q(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_work
     }
     workgroupBarrier();
 
+    if (T > MAX_T) {
+        backward_q_long(lid, b, h, i, wk.bh);
+        return;
+    }
     let pb = P.off_probs + (wk.bh * T + i) * T;
     var acc = 0.0;
     for (var j = lid; j < T; j += WG) {
@@ -227,6 +246,10 @@ fn attention_backward_kv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_wor
     }
     workgroupBarrier();
 
+    if (T > MAX_T) {
+        backward_kv_long(lid, b, h, j, wk.bh);
+        return;
+    }
     let pb = P.off_probs + wk.bh * T * T + j; // column j: stride T
     for (var i = lid; i < T; i += WG) {
         let db = P.off_dout + (b * T + i) * c + h * hd;
@@ -251,5 +274,156 @@ fn attention_backward_kv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_wor
         }
         out[kb + d] = gk * P.scale;
         out[vob + d] = gv;
+    }
+}
+
+// rowvec . (hd features of qkv starting at base)
+fn dot_rowvec(base: u32) -> f32 {
+    var s = 0.0;
+    for (var d = 0u; d < P.hd; d++) {
+        s = fma(rowvec[d], qkv[base + d], s);
+    }
+    return s;
+}
+
+// forward_long: attention_forward for T > MAX_T (rowvec holds q_i). Chunk c
+// of keys j0 .. j0+n: scores into row_a and (raw) into probs; the running
+// max m and sum z of exp(s - m) are updated by the online-softmax rule
+// z = z * exp(m_old - m) + sum_chunk exp(s_j - m), and so is every
+// feature's partial output acc_a[d] = acc_a[d] * exp(m_old - m) +
+// sum_chunk exp(s_j - m) v_jd. At the end out_i = acc_a / z and probs are
+// rewritten as exp(s - m) / z by the threads that wrote them.
+fn forward_long(lid: u32, b: u32, h: u32, i: u32, bh: u32) {
+    let T = P.t;
+    let hd = P.hd;
+    for (var d = lid; d < hd; d += WG) {
+        acc_a[d] = 0.0;
+    }
+    let pb = P.off_probs + (bh * T + i) * T;
+    var m_run = NEG_MAX;
+    var z_run = 0.0;
+    for (var j0 = 0u; j0 < T; j0 += MAX_T) {
+        let n = min(MAX_T, T - j0);
+        var mc = NEG_MAX;
+        for (var j = lid; j < n; j += WG) {
+            let s = dot_rowvec(P.off_qkv + qkv_base(b, j0 + j, h, 1u)) * P.scale;
+            row_a[j] = s;
+            probs[pb + j0 + j] = s;
+            mc = max(mc, s);
+        }
+        let m_new = max(m_run, reduce_max(lid, mc));
+        let alpha = exp(m_run - m_new); // 0 at the first chunk
+        var zc = 0.0;
+        for (var j = lid; j < n; j += WG) {
+            let e = exp(row_a[j] - m_new);
+            row_a[j] = e;
+            zc += e;
+        }
+        z_run = fma(z_run, alpha, reduce_sum(lid, zc)); // reduce_sum's barriers publish row_a
+        for (var d = lid; d < hd; d += WG) {
+            var a = acc_a[d] * alpha;
+            for (var j = 0u; j < n; j++) {
+                a = fma(row_a[j], qkv[P.off_qkv + qkv_base(b, j0 + j, h, 2u) + d], a);
+            }
+            acc_a[d] = a;
+        }
+        workgroupBarrier(); // row_a is rewritten by the next chunk
+        m_run = m_new;
+    }
+    let inv = 1.0 / z_run;
+    let ob = P.off_out + (b * T + i) * P.h * hd + h * hd;
+    for (var d = lid; d < hd; d += WG) {
+        out[ob + d] = acc_a[d] * inv;
+    }
+    for (var j0 = 0u; j0 < T; j0 += MAX_T) {
+        let n = min(MAX_T, T - j0);
+        for (var j = lid; j < n; j += WG) {
+            probs[pb + j0 + j] = exp(probs[pb + j0 + j] - m_run) * inv;
+        }
+    }
+}
+
+// backward_q_long: attention_backward_q for T > MAX_T (rowvec holds dout_i).
+// One pass for D_i = sum_j P_ij (dout_i . v_j); then per chunk of keys
+// dS_ij = P_ij (dout_i . v_j - D_i) into row_a and acc_a[d] += sum_chunk
+// dS_ij k_jd; dq_i = scale * acc_a.
+fn backward_q_long(lid: u32, b: u32, h: u32, i: u32, bh: u32) {
+    let T = P.t;
+    let hd = P.hd;
+    let pb = P.off_probs + (bh * T + i) * T;
+    var acc = 0.0;
+    for (var j = lid; j < T; j += WG) {
+        acc = fma(probs[pb + j], dot_rowvec(P.off_qkv + qkv_base(b, j, h, 2u)), acc);
+    }
+    let dsum_i = reduce_sum(lid, acc);
+    if (lid == 0u) {
+        dsum[P.off_dsum + bh * T + i] = dsum_i;
+    }
+    for (var d = lid; d < hd; d += WG) {
+        acc_a[d] = 0.0;
+    }
+    for (var j0 = 0u; j0 < T; j0 += MAX_T) {
+        let n = min(MAX_T, T - j0);
+        for (var j = lid; j < n; j += WG) {
+            let dp = dot_rowvec(P.off_qkv + qkv_base(b, j0 + j, h, 2u));
+            row_a[j] = probs[pb + j0 + j] * (dp - dsum_i);
+        }
+        workgroupBarrier();
+        for (var d = lid; d < hd; d += WG) {
+            var g = acc_a[d];
+            for (var j = 0u; j < n; j++) {
+                g = fma(row_a[j], qkv[P.off_qkv + qkv_base(b, j0 + j, h, 1u) + d], g);
+            }
+            acc_a[d] = g;
+        }
+        workgroupBarrier();
+    }
+    let ob = P.off_out + qkv_base(b, i, h, 0u);
+    for (var d = lid; d < hd; d += WG) {
+        out[ob + d] = acc_a[d] * P.scale;
+    }
+}
+
+// backward_kv_long: attention_backward_kv for T > MAX_T (rowvec holds v_j).
+// Per chunk of queries i0 .. i0+n: P_ij into row_b, dS_ij into row_a, then
+// acc_a[d] += sum_chunk dS_ij q_id and acc_b[d] += sum_chunk P_ij dout_id;
+// dk_j = scale * acc_a, dv_j = acc_b.
+fn backward_kv_long(lid: u32, b: u32, h: u32, j: u32, bh: u32) {
+    let T = P.t;
+    let hd = P.hd;
+    let c = P.h * hd;
+    for (var d = lid; d < hd; d += WG) {
+        acc_a[d] = 0.0;
+        acc_b[d] = 0.0;
+    }
+    let pb = P.off_probs + bh * T * T + j; // column j: stride T
+    for (var i0 = 0u; i0 < T; i0 += MAX_T) {
+        let n = min(MAX_T, T - i0);
+        for (var i = lid; i < n; i += WG) {
+            let db = P.off_dout + (b * T + i0 + i) * c + h * hd;
+            var dp = 0.0;
+            for (var d = 0u; d < hd; d++) {
+                dp = fma(dout[db + d], rowvec[d], dp);
+            }
+            let p = probs[pb + (i0 + i) * T];
+            row_b[i] = p;
+            row_a[i] = p * (dp - dsum[P.off_dsum + bh * T + i0 + i]);
+        }
+        workgroupBarrier();
+        for (var d = lid; d < hd; d += WG) {
+            var gk = acc_a[d];
+            var gv = acc_b[d];
+            for (var i = 0u; i < n; i++) {
+                gk = fma(row_a[i], qkv[P.off_qkv + qkv_base(b, i0 + i, h, 0u) + d], gk);
+                gv = fma(row_b[i], dout[P.off_dout + (b * T + i0 + i) * c + h * hd + d], gv);
+            }
+            acc_a[d] = gk;
+            acc_b[d] = gv;
+        }
+        workgroupBarrier();
+    }
+    for (var d = lid; d < hd; d += WG) {
+        out[P.off_out + qkv_base(b, j, h, 1u) + d] = acc_a[d] * P.scale;
+        out[P.off_out + qkv_base(b, j, h, 2u) + d] = acc_b[d];
     }
 }

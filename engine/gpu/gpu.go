@@ -125,6 +125,10 @@ type Backend struct {
 	scratch  map[string]*Buffer
 	buffers  []*Buffer // every buffer made, destroyed by Release
 
+	// attentionRows caps attention.wgsl's workgroup rows (MAX_T; tests
+	// lower it to exercise the chunked long-sequence paths on short ones).
+	attentionRows int
+
 	err      error // first device-side error; sticky
 	released bool
 }
@@ -152,6 +156,8 @@ func New(ctx context.Context) (*Backend, error) {
 		pipelines: map[pipeKey]*pipeline{},
 		groups:    map[groupKey]*wgpu.BindGroup{},
 		scratch:   map[string]*Buffer{},
+
+		attentionRows: attentionMaxT,
 	}
 	l := info.Limits
 	b.align = uint64(l.MinStorageBufferOffsetAlignment)

@@ -343,11 +343,12 @@ func covering(a, b backend.View) (backend.View, bool) {
 
 // attentionSpec sizes the workgroup-memory rows of attention.wgsl to the
 // sequence: MAX_T and MAX_HD become the next powers of two of t and hd
-// (at least 32 and 16), up to the file's own values. Software adapters
-// (SwiftShader) zero-initialise every workgroup's memory: rows sized for
-// 1024 tokens make the short MAE sequences two times slower there. Each
-// size is its own pipeline, compiled on first use.
-func attentionSpec(k kernel, t, hd int) kernel {
+// (at least 32 and 16), MAX_T at most maxRows (longer sequences take the
+// shader's chunked online-softmax paths), MAX_HD at most the file's own
+// value. Software adapters (SwiftShader) zero-initialise every workgroup's
+// memory: rows sized for 1024 tokens make the short MAE sequences two times
+// slower there. Each size is its own pipeline, compiled on first use.
+func attentionSpec(k kernel, t, hd, maxRows int) kernel {
 	pow2 := func(n, lo int) int {
 		p := lo
 		for p < n {
@@ -355,9 +356,9 @@ func attentionSpec(k kernel, t, hd int) kernel {
 		}
 		return p
 	}
-	mt, mh := pow2(t, 32), pow2(hd, 16)
-	if mt > attentionMaxT || mh > attentionMaxHD {
-		return k // too long: the default sizes report the limit
+	mt, mh := min(pow2(t, 32), maxRows), pow2(hd, 16)
+	if mh > attentionMaxHD {
+		return k // too wide: the default sizes report the limit
 	}
 	k.spec = fmt.Sprintf("MAX_T=%d,MAX_HD=%d", mt, mh)
 	return k
@@ -372,14 +373,14 @@ const (
 // attentionCall starts an attention.wgsl dispatch: b, t, h, hd, scale, then
 // the views out/dqkv, qkv, probs, dout, dsum.
 func (b *Backend) attentionCall(k kernel, bs, t, heads, hd int, views [5]backend.View) *call {
-	k = attentionSpec(k, t, hd)
+	k = attentionSpec(k, t, hd, b.attentionRows)
 	c := b.newCall(k)
 	if c == nil {
 		return nil
 	}
-	if t > c.p.constant("MAX_T") || hd > c.p.constant("MAX_HD") {
-		b.fail(fmt.Errorf("gpu: attention with %d tokens of head size %d: the kernel holds at most %d tokens and head size %d in workgroup memory",
-			t, hd, c.p.constant("MAX_T"), c.p.constant("MAX_HD")))
+	if hd > c.p.constant("MAX_HD") {
+		b.fail(fmt.Errorf("gpu: attention with head size %d: the kernel holds head vectors of at most %d features in workgroup memory",
+			hd, c.p.constant("MAX_HD")))
 		return nil
 	}
 	c.u(bs, t, heads, hd)

@@ -408,16 +408,23 @@ func attentionMagnitudes(qkv, probs, dout []float64, b, t, heads, hd int) attnMa
 }
 
 func TestAttention(t *testing.T) {
-	type shape struct{ b, t, heads, hd int }
-	shapes := []shape{{1, 1, 1, 1}, {2, 3, 1, 4}, {1, 17, 3, 8}, {2, 33, 2, 16}, {1, 65, 1, 32}, {1, 197, 2, 64}, {2, 50, 4, 16}}
+	// rows > 0 caps the shader's workgroup rows (MAX_T) so that the chunked
+	// online-softmax paths run: 2, 4 and 7 chunks, a last chunk of 1, and
+	// one sequence longer than the largest rows (1024).
+	type shape struct{ b, t, heads, hd, rows int }
+	shapes := []shape{{1, 1, 1, 1, 0}, {2, 3, 1, 4, 0}, {1, 17, 3, 8, 0}, {2, 33, 2, 16, 0}, {1, 65, 1, 32, 0}, {1, 197, 2, 64, 0}, {2, 50, 4, 16, 0},
+		{1, 65, 2, 16, 32}, {2, 197, 2, 64, 64}, {1, 449, 1, 8, 64}, {1, 1100, 1, 16, 0}}
 	for i, s := range shapes {
-		t.Run(fmt.Sprintf("b%d_t%d_h%d_hd%d", s.b, s.t, s.heads, s.hd), func(t *testing.T) {
+		t.Run(fmt.Sprintf("b%d_t%d_h%d_hd%d_rows%d", s.b, s.t, s.heads, s.hd, s.rows), func(t *testing.T) {
 			c := s.heads * s.hd
 			arena := 0
 			if i%2 == 1 {
 				arena = 2*s.b*s.t*3*c + 2*s.b*s.t*c + s.b*s.heads*s.t*s.t + 500
 			}
 			e := newEnv(t, uint64(i), arena)
+			if s.rows > 0 {
+				e.g.attentionRows = s.rows
+			}
 			// Scores of order 1..3 so the softmax is far from uniform.
 			qkv := e.uniform("qkv", s.b*s.t*3*c, -1.5, 1.5)
 			out := e.output("out", s.b*s.t*c)

@@ -21,8 +21,8 @@ func TestAttentionSizesMatchTheShader(t *testing.T) {
 		t, hd int
 		spec  string
 	}{{5, 16, "MAX_T=32,MAX_HD=16"}, {17, 8, "MAX_T=32,MAX_HD=16"}, {65, 64, "MAX_T=128,MAX_HD=64"}, {197, 64, "MAX_T=256,MAX_HD=64"},
-		{1024, 256, "MAX_T=1024,MAX_HD=256"}, {1025, 64, ""}, {10, 257, ""}} {
-		if got := attentionSpec(kAttention, tc.t, tc.hd).spec; got != tc.spec {
+		{1024, 256, "MAX_T=1024,MAX_HD=256"}, {1025, 64, "MAX_T=1024,MAX_HD=64"}, {5000, 8, "MAX_T=1024,MAX_HD=16"}, {10, 257, ""}} {
+		if got := attentionSpec(kAttention, tc.t, tc.hd, attentionMaxT).spec; got != tc.spec {
 			t.Errorf("t=%d hd=%d: spec %q, want %q", tc.t, tc.hd, got, tc.spec)
 		}
 	}

@@ -1,11 +1,20 @@
-// matmul.wgsl: C = op(A) op(B) (+ bias), or C += that with accumulate.
+// matmul.wgsl: C = op(A) op(B) (+ bias), or C += that with accumulate, with
+// an optional GELU epilogue.
 //
 // Layouts (row-major, f32, element offsets off_* into each binding):
 //   C    M x N
 //   A    M x K, or K x M when TRANS_A (op(A) = A^T)
 //   B    K x N, or N x K when TRANS_B (op(B) = B^T)
 //   bias N (flags bit 0), added to every row of the product
+//   act  M x N (flags bit 4): act = gelu(C) (exact erf GELU, erf.wgsl), with
+//        C the pre-activation, still written (the backward pass needs it)
 // flags bit 1: accumulate (C += product + bias) instead of overwrite.
+// flags bit 2 (bit 3): A (B) is read as vec4: the storage row length of A
+// (K, or M when TRANS_A), resp. of B (N, or K when TRANS_B), and off_a
+// (off_b) are multiples of 4, so every aligned group of 4 consecutive
+// elements along a row lies inside the matrix. A and B are bound as
+// array<vec4<f32>> either way (engine/gpu sizes bindings in whole vec4s);
+// the scalar path reads element i as a[i / 4][i % 4].
 //
 // One workgroup computes a BM x BN tile of C. K is walked in steps of BK:
 // the BM x BK slab of op(A) and the BK x BN slab of op(B) are staged in
@@ -16,8 +25,10 @@
 // workgroup-memory words).
 //
 // TRANS_A and TRANS_B are specialised by engine/gpu (it rewrites the two
-// `const` lines); the global loads are arranged so that consecutive threads
-// read consecutive addresses for either storage order.
+// `const` lines), and so are BM, WG_Y and THREADS for short products (BM 16
+// or 32 when M is small: fewer padded rows); the global loads are arranged
+// so that consecutive threads read consecutive addresses for either
+// storage order.
 
 const TRANS_A = false;
 const TRANS_B = false;
@@ -40,18 +51,150 @@ struct Params {
     off_a: u32,
     off_b: u32,
     off_bias: u32,
+    off_act: u32,
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read_write> c: array<f32>;
 // Read-only: a weight and its bias are views of one parameter buffer, and
 // browsers accept overlapping bindings of a buffer only when read-only.
-@group(0) @binding(2) var<storage, read> a: array<f32>;
-@group(0) @binding(3) var<storage, read> b: array<f32>;
+@group(0) @binding(2) var<storage, read> a: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> b: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
+@group(0) @binding(5) var<storage, read_write> act: array<f32>;
 
 var<workgroup> As: array<f32, BK * BM>; // As[k * BM + m]
 var<workgroup> Bs: array<f32, BK * BN>; // Bs[k * BN + n]
+
+fn a_at(i: u32) -> f32 {
+    return a[i >> 2u][i & 3u];
+}
+
+fn b_at(i: u32) -> f32 {
+    return b[i >> 2u][i & 3u];
+}
+
+// stage_a stages op(A)[row0 .. row0+BM, k0 .. k0+BK] into As.
+fn stage_a(li: u32, row0: u32, k0: u32) {
+    let M = P.m;
+    let K = P.k;
+    if ((P.flags & 4u) != 0u) {
+        // One vec4 per item: 4 consecutive k (A is M x K) or m (A is K x M).
+        for (var e = li; e < BM * BK / 4u; e += THREADS) {
+            if (TRANS_A) {
+                let kk = e / (BM / 4u);
+                let m = (e % (BM / 4u)) * 4u;
+                let gm = row0 + m;
+                let gk = k0 + kk;
+                var v = vec4<f32>(0.0);
+                if (gm < M && gk < K) {
+                    v = a[(P.off_a + gk * M + gm) >> 2u];
+                }
+                As[kk * BM + m] = v.x;
+                As[kk * BM + m + 1u] = v.y;
+                As[kk * BM + m + 2u] = v.z;
+                As[kk * BM + m + 3u] = v.w;
+            } else {
+                let m = e / (BK / 4u);
+                let kk = (e % (BK / 4u)) * 4u;
+                let gm = row0 + m;
+                let gk = k0 + kk;
+                var v = vec4<f32>(0.0);
+                if (gm < M && gk < K) {
+                    v = a[(P.off_a + gm * K + gk) >> 2u];
+                }
+                As[kk * BM + m] = v.x;
+                As[(kk + 1u) * BM + m] = v.y;
+                As[(kk + 2u) * BM + m] = v.z;
+                As[(kk + 3u) * BM + m] = v.w;
+            }
+        }
+        return;
+    }
+    for (var e = li; e < BM * BK; e += THREADS) {
+        var m: u32;
+        var kk: u32;
+        if (TRANS_A) { // A is K x M: consecutive threads walk m
+            kk = e / BM;
+            m = e % BM;
+        } else {       // A is M x K: consecutive threads walk k
+            m = e / BK;
+            kk = e % BK;
+        }
+        let gm = row0 + m;
+        let gk = k0 + kk;
+        var v = 0.0;
+        if (gm < M && gk < K) {
+            if (TRANS_A) {
+                v = a_at(P.off_a + gk * M + gm);
+            } else {
+                v = a_at(P.off_a + gm * K + gk);
+            }
+        }
+        As[kk * BM + m] = v;
+    }
+}
+
+// stage_b stages op(B)[k0 .. k0+BK, col0 .. col0+BN] into Bs.
+fn stage_b(li: u32, col0: u32, k0: u32) {
+    let N = P.n;
+    let K = P.k;
+    if ((P.flags & 8u) != 0u) {
+        // One vec4 per item: 4 consecutive k (B is N x K) or n (B is K x N).
+        for (var e = li; e < BK * BN / 4u; e += THREADS) {
+            if (TRANS_B) {
+                let n = e / (BK / 4u);
+                let kk = (e % (BK / 4u)) * 4u;
+                let gn = col0 + n;
+                let gk = k0 + kk;
+                var v = vec4<f32>(0.0);
+                if (gn < N && gk < K) {
+                    v = b[(P.off_b + gn * K + gk) >> 2u];
+                }
+                Bs[kk * BN + n] = v.x;
+                Bs[(kk + 1u) * BN + n] = v.y;
+                Bs[(kk + 2u) * BN + n] = v.z;
+                Bs[(kk + 3u) * BN + n] = v.w;
+            } else {
+                let kk = e / (BN / 4u);
+                let n = (e % (BN / 4u)) * 4u;
+                let gn = col0 + n;
+                let gk = k0 + kk;
+                var v = vec4<f32>(0.0);
+                if (gn < N && gk < K) {
+                    v = b[(P.off_b + gk * N + gn) >> 2u];
+                }
+                Bs[kk * BN + n] = v.x;
+                Bs[kk * BN + n + 1u] = v.y;
+                Bs[kk * BN + n + 2u] = v.z;
+                Bs[kk * BN + n + 3u] = v.w;
+            }
+        }
+        return;
+    }
+    for (var e = li; e < BK * BN; e += THREADS) {
+        var n: u32;
+        var kk: u32;
+        if (TRANS_B) { // B is N x K: consecutive threads walk k
+            n = e / BK;
+            kk = e % BK;
+        } else {       // B is K x N: consecutive threads walk n
+            kk = e / BN;
+            n = e % BN;
+        }
+        let gn = col0 + n;
+        let gk = k0 + kk;
+        var v = 0.0;
+        if (gn < N && gk < K) {
+            if (TRANS_B) {
+                v = b_at(P.off_b + gn * K + gk);
+            } else {
+                v = b_at(P.off_b + gk * N + gn);
+            }
+        }
+        Bs[kk * BN + n] = v;
+    }
+}
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn matmul(@builtin(workgroup_id) wid: vec3<u32>,
@@ -71,52 +214,8 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>,
     var acc3 = vec4<f32>(0.0);
 
     for (var k0 = 0u; k0 < K; k0 += BK) {
-        // Stage op(A)[row0 .. row0+BM, k0 .. k0+BK].
-        for (var e = li; e < BM * BK; e += THREADS) {
-            var m: u32;
-            var kk: u32;
-            if (TRANS_A) { // A is K x M: consecutive threads walk m
-                kk = e / BM;
-                m = e % BM;
-            } else {       // A is M x K: consecutive threads walk k
-                m = e / BK;
-                kk = e % BK;
-            }
-            let gm = row0 + m;
-            let gk = k0 + kk;
-            var v = 0.0;
-            if (gm < M && gk < K) {
-                if (TRANS_A) {
-                    v = a[P.off_a + gk * M + gm];
-                } else {
-                    v = a[P.off_a + gm * K + gk];
-                }
-            }
-            As[kk * BM + m] = v;
-        }
-        // Stage op(B)[k0 .. k0+BK, col0 .. col0+BN].
-        for (var e = li; e < BK * BN; e += THREADS) {
-            var n: u32;
-            var kk: u32;
-            if (TRANS_B) { // B is N x K: consecutive threads walk k
-                n = e / BK;
-                kk = e % BK;
-            } else {       // B is K x N: consecutive threads walk n
-                kk = e / BN;
-                n = e % BN;
-            }
-            let gn = col0 + n;
-            let gk = k0 + kk;
-            var v = 0.0;
-            if (gn < N && gk < K) {
-                if (TRANS_B) {
-                    v = b[P.off_b + gn * K + gk];
-                } else {
-                    v = b[P.off_b + gk * N + gn];
-                }
-            }
-            Bs[kk * BN + n] = v;
-        }
+        stage_a(li, row0, k0);
+        stage_b(li, col0, k0);
         workgroupBarrier();
 
         for (var kk = 0u; kk < BK; kk++) {
@@ -133,6 +232,7 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>,
 
     let has_bias = (P.flags & 1u) != 0u;
     let accumulate = (P.flags & 2u) != 0u;
+    let gelu = (P.flags & 16u) != 0u;
     for (var i = 0u; i < TM; i++) {
         let gm = row0 + lid.y + i * WG_Y;
         if (gm >= M) {
@@ -154,11 +254,16 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>,
             if (has_bias) {
                 v += bias[P.off_bias + gn];
             }
-            let idx = P.off_c + gm * N + gn;
+            let idx = gm * N + gn;
             if (accumulate) {
-                v += c[idx];
+                v += c[P.off_c + idx];
             }
-            c[idx] = v;
+            c[P.off_c + idx] = v;
+            if (gelu) {
+                act[P.off_act + idx] = gelu_value(v);
+            }
         }
     }
 }
+
+// #include erf.wgsl

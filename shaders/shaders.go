@@ -15,24 +15,49 @@
 //     the source, so they are defined once, here.
 //   - Specialisations (e.g. matmul transposes) are `const NAME = false;`
 //     lines that engine/gpu rewrites before compiling; line numbers stay.
+//   - A line `// #include NAME.wgsl` appends that library file (functions
+//     and consts only, e.g. erf.wgsl) after the including file's own text:
+//     WGSL declarations may come in any order, and the including file's
+//     line numbers stay those of its source.
 package shaders
 
 import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"regexp"
 )
 
 //go:embed *.wgsl
 var files embed.FS
 
-// Source returns the WGSL text of the named file (e.g. "matmul.wgsl").
+var includeLine = regexp.MustCompile(`(?m)^// #include ([a-z0-9_]+\.wgsl)$`)
+
+// Source returns the WGSL text of the named file (e.g. "matmul.wgsl"),
+// each file it includes appended once.
 func Source(name string) (string, error) {
 	b, err := files.ReadFile(name)
 	if err != nil {
 		return "", fmt.Errorf("shaders: %w", err)
 	}
-	return string(b), nil
+	src := string(b)
+	seen := map[string]bool{name: true}
+	for _, m := range includeLine.FindAllStringSubmatch(src, -1) {
+		lib := m[1]
+		if seen[lib] {
+			continue
+		}
+		seen[lib] = true
+		text, err := files.ReadFile(lib)
+		if err != nil {
+			return "", fmt.Errorf("shaders: %s includes %s: %w", name, lib, err)
+		}
+		if includeLine.Match(text) {
+			return "", fmt.Errorf("shaders: %s includes %s, which includes another file (one level only)", name, lib)
+		}
+		src += "\n// ---- " + lib + " (included) ----\n" + string(text)
+	}
+	return src, nil
 }
 
 // Names lists the embedded WGSL files.

@@ -102,6 +102,11 @@ type Kernels interface {
 
 	// MatMul computes c = op(a) op(b) (+ bias); see MatMul.
 	MatMul(c, a, b, bias View, p MatMul)
+	// MatMulGELU computes c = op(a) op(b) (+ bias) like MatMul (no
+	// Accumulate) and act = GELU(c) (exact erf form) in the same pass: the
+	// first layer of an MLP, keeping the pre-activation for the backward.
+	// act and c have the same length and do not overlap.
+	MatMulGELU(c, act, a, b, bias View, p MatMul)
 	// ColumnSum sets dst[j] = sum_i src[i, j] for src (rows x dst.Len);
 	// with accumulate, dst[j] += that sum. Bias gradients.
 	ColumnSum(dst, src View, rows int, accumulate bool)

@@ -9,6 +9,15 @@ import (
 	"webmae/engine/backend"
 )
 
+// MatMulGELU implements backend.Kernels: MatMul, then GELU.
+func (c *Backend) MatMulGELU(out, act, a, b, bias backend.View, p backend.MatMul) {
+	if p.Accumulate || act.Len != out.Len {
+		panic(fmt.Sprintf("cpu: matmul+gelu %+v: act %d, c %d (no accumulate)", p, act.Len, out.Len))
+	}
+	c.MatMul(out, a, b, bias, p)
+	c.GELU(act, out)
+}
+
 // MatMul implements backend.Kernels with gonum's Sgemm.
 func (c *Backend) MatMul(out, a, b, bias backend.View, p backend.MatMul) {
 	if a.Len != p.M*p.K || b.Len != p.K*p.N || out.Len != p.M*p.N || (!bias.Empty() && bias.Len != p.N) {

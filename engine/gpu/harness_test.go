@@ -85,7 +85,8 @@ type env struct {
 	rng    *rand.Rand
 	arenaG backend.Buffer // optional shared float buffer (aliasing mode)
 	arenaC backend.Buffer
-	next   int // bump pointer in the arena
+	next   int  // bump pointer in the arena
+	align4 bool // place every view at a multiple of 4 elements (vec4 paths)
 	owned  []backend.Buffer
 	used   map[backend.Buffer][]region
 }
@@ -122,7 +123,13 @@ func newEnv(t *testing.T, seed uint64, arena int) *env {
 // alloc places n float elements and returns the two views.
 func (e *env) alloc(n int) (backend.View, backend.View) {
 	gap := e.rng.IntN(37)
+	if e.align4 {
+		gap &^= 3
+	}
 	if e.arenaG != nil {
+		if e.align4 {
+			gap += (4 - (e.next+gap)%4) % 4
+		}
 		off := e.next + gap
 		if off+n > e.arenaG.Len() {
 			e.t.Fatalf("arena of %d too small", e.arenaG.Len())

@@ -3,6 +3,7 @@ package gpu
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"webmae/engine/backend"
 )
@@ -37,18 +38,42 @@ var (
 	kAdamW        = kernel{file: "adamw.wgsl", entry: "adamw", slots: 4}
 )
 
-// matmulKernel returns the matmul specialisation for the transposes.
-func matmulKernel(transA, transB bool) kernel {
-	k := kernel{file: "matmul.wgsl", entry: "matmul", slots: 4, ro: readOnly(2, 3, 4)}
-	switch {
-	case transA && transB:
-		k.spec = "TRANS_A,TRANS_B"
-	case transA:
-		k.spec = "TRANS_A"
-	case transB:
-		k.spec = "TRANS_B"
+// matmulKernel returns the matmul specialisation for the transposes and
+// the tile height bm (64, the file's own, or 32 or 16 for short products).
+func matmulKernel(transA, transB bool, bm int) kernel {
+	k := kernel{file: "matmul.wgsl", entry: "matmul", slots: 5, ro: readOnly(2, 3, 4)}
+	var spec []string
+	if transA {
+		spec = append(spec, "TRANS_A")
 	}
+	if transB {
+		spec = append(spec, "TRANS_B")
+	}
+	if bm != matmulBM {
+		// WG_Y = BM / TM rows of threads, THREADS = WG_X * WG_Y.
+		spec = append(spec, fmt.Sprintf("BM=%d,WG_Y=%d,THREADS=%d", bm, bm/4, 16*bm/4))
+	}
+	k.spec = strings.Join(spec, ",")
 	return k
+}
+
+// matmulBM is matmul.wgsl's own tile height; matmulTileRows picks the
+// height for an M-row product among 64, 32 and 16: the one with the least
+// padded rows ceil(M/bm)*bm, weighted by 1 + BK/bm for the B slab each
+// workgroup stages (BK = 16), ties to the taller tile. A 1-image
+// reconstruction (17 encoder, 65 decoder rows for tiny) takes 32 instead of
+// padding to 64 and 128; batches of hundreds of rows keep 64.
+const matmulBM = 64
+
+func matmulTileRows(m int) int {
+	best, bestCost := matmulBM, 0.0
+	for _, bm := range []int{64, 32, 16} {
+		cost := float64(ceilDiv(m, bm)*bm) * (1 + 16/float64(bm))
+		if bm == matmulBM || cost < bestCost {
+			best, bestCost = bm, cost
+		}
+	}
+	return best
 }
 
 // allKernels lists every pipeline (for Warm).
@@ -57,7 +82,7 @@ func allKernels() []kernel {
 		kLayerNorm, kLayerNormDX, kLayerNormDP, kLayerNormR, kLayerNormDXR, kAttention, kAttentionDQ, kAttentionDKV,
 		kPatchify, kGather, kScatter, kUnshuffle, kUnshuffleBwd, kMaskTokenSum,
 		kNormalize, kMSERows, kMSETotal, kMSEBackward, kAdamW,
-		matmulKernel(false, false), matmulKernel(true, false), matmulKernel(false, true), matmulKernel(true, true)}
+		matmulKernel(false, false, matmulBM), matmulKernel(true, false, matmulBM), matmulKernel(false, true, matmulBM), matmulKernel(true, true, matmulBM)}
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
@@ -152,13 +177,33 @@ func (b *Backend) GELUBackward(dx, dy, x backend.View) {
 
 // MatMul implements backend.Kernels.
 func (b *Backend) MatMul(out, a, bm, bias backend.View, p backend.MatMul) {
+	b.matmul(out, backend.View{}, a, bm, bias, p)
+}
+
+// MatMulGELU implements backend.Kernels: the product's epilogue writes both
+// the pre-activation and its GELU. Outputs in one buffer (two writable
+// bindings of a buffer are refused) take MatMul then GELU instead.
+func (b *Backend) MatMulGELU(out, act, a, bm, bias backend.View, p backend.MatMul) {
+	if p.Accumulate || act.Len != out.Len {
+		panic(fmt.Sprintf("gpu: matmul+gelu %+v: act %d, c %d (no accumulate)", p, act.Len, out.Len))
+	}
+	if act.Buf == out.Buf {
+		b.MatMul(out, a, bm, bias, p)
+		b.GELU(act, out)
+		return
+	}
+	b.matmul(out, act, a, bm, bias, p)
+}
+
+// matmul dispatches matmul.wgsl; act, when not empty, receives gelu(C).
+func (b *Backend) matmul(out, act, a, bm, bias backend.View, p backend.MatMul) {
 	if p.M < 0 || p.N < 0 || p.K < 0 || a.Len != p.M*p.K || bm.Len != p.K*p.N || out.Len != p.M*p.N || (!bias.Empty() && bias.Len != p.N) {
 		panic(fmt.Sprintf("gpu: matmul %+v: sizes a=%d b=%d c=%d bias=%d", p, a.Len, bm.Len, out.Len, bias.Len))
 	}
 	if p.M == 0 || p.N == 0 {
 		return
 	}
-	c := b.newCall(matmulKernel(p.TransA, p.TransB))
+	c := b.newCall(matmulKernel(p.TransA, p.TransB, matmulTileRows(p.M)))
 	if c == nil {
 		return
 	}
@@ -169,6 +214,25 @@ func (b *Backend) MatMul(out, a, bm, bias backend.View, p backend.MatMul) {
 	if p.Accumulate {
 		flags |= 2
 	}
+	// vec4 loads along the stored rows when their length and the view's
+	// offset are multiples of 4 (binding windows start at multiples of
+	// 256 bytes, so the offset inside the binding is too).
+	rowA, rowB := p.K, p.N
+	if p.TransA {
+		rowA = p.M
+	}
+	if p.TransB {
+		rowB = p.K
+	}
+	if rowA%4 == 0 && a.Off%4 == 0 {
+		flags |= 4
+	}
+	if rowB%4 == 0 && bm.Off%4 == 0 {
+		flags |= 8
+	}
+	if !act.Empty() {
+		flags |= 16
+	}
 	c.u(p.M, p.N, p.K, flags)
 	b.view(c, 1, out, "matmul c")
 	b.view(c, 2, a, "matmul a")
@@ -177,6 +241,11 @@ func (b *Backend) MatMul(out, a, bm, bias backend.View, p backend.MatMul) {
 		c.u(0)
 	} else {
 		b.view(c, 4, bias, "matmul bias")
+	}
+	if act.Empty() {
+		c.u(0)
+	} else {
+		b.view(c, 5, act, "matmul act")
 	}
 	b.dispatch(c, dims{ceilDiv(p.N, c.p.constant("BN")), ceilDiv(p.M, c.p.constant("BM"))})
 }

@@ -120,7 +120,11 @@ func TestMatMul(t *testing.T) {
 			}
 		}
 	}
-	shapes = append(shapes, shape{128, 128, 128}, shape{197, 96, 64}, shape{64, 192, 200}, shape{2, 300, 5}, shape{130, 3, 257}, shape{0, 3, 4}, shape{3, 4, 0})
+	shapes = append(shapes, shape{128, 128, 128}, shape{197, 96, 64}, shape{64, 192, 200}, shape{2, 300, 5}, shape{130, 3, 257}, shape{0, 3, 4}, shape{3, 4, 0},
+		// Row lengths that are multiples of 4 (vec4 loads when the view's
+		// offset is too; the arena cases place views at random offsets),
+		// with the other sizes odd, and every tile height (16, 32, 64).
+		shape{17, 64, 36}, shape{36, 20, 12}, shape{65, 8, 68}, shape{4, 4, 4}, shape{20, 36, 100}, shape{1, 12, 8}, shape{33, 44, 4})
 	for i, s := range shapes {
 		for variant := 0; variant < 4; variant++ {
 			transA, transB := variant&1 != 0, variant&2 != 0
@@ -133,6 +137,10 @@ func TestMatMul(t *testing.T) {
 					arena = 2*(s.m*s.k+s.k*s.n+s.m*s.n+s.n) + 200
 				}
 				e := newEnv(t, uint64(i*4+variant), arena)
+				// Half the cases place every view at a multiple of 4
+				// elements, so shapes with row lengths that are multiples
+				// of 4 take the vec4 loads; the others get random offsets.
+				e.align4 = (i+variant)%2 == 1
 				a := e.uniform("a", s.m*s.k, -1, 1)
 				b := e.uniform("b", s.k*s.n, -1, 1)
 				c := e.output("c", s.m*s.n)
@@ -180,6 +188,44 @@ func TestMatMul(t *testing.T) {
 				e.done()
 			})
 		}
+	}
+}
+
+// TestMatMulGELU checks the GELU epilogue: c as MatMul, act = gelu(c).
+func TestMatMulGELU(t *testing.T) {
+	for i, s := range [][3]int{{1, 1, 1}, {17, 64, 36}, {65, 768, 192}, {33, 17, 65}, {130, 20, 12}} {
+		m, n, k := s[0], s[1], s[2]
+		t.Run(fmt.Sprint(s), func(t *testing.T) {
+			e := newEnv(t, uint64(100+i), 0)
+			e.align4 = true
+			// Products of order 1..3 so GELU's tails and curve are reached.
+			a := e.uniform("a", m*k, -1.5, 1.5)
+			b := e.uniform("b", n*k, -1.5, 1.5)
+			bias := e.uniform("bias", n, -1, 1)
+			c, act := e.output("c", m*n), e.output("act", m*n)
+			p := backend.MatMul{M: m, N: n, K: k, TransB: true}
+			e.g.MatMulGELU(c.gv, act.gv, a.gv, b.gv, bias.gv, p)
+			e.c.MatMulGELU(c.cv, act.cv, a.cv, b.cv, bias.cv, p)
+			as, bs, bb := e.host(a), e.host(b), e.host(bias)
+			tol := func(idx int) float64 {
+				r, col := idx/n, idx%n
+				sab := math.Abs(bb[col])
+				for kk := 0; kk < k; kk++ {
+					sab += math.Abs(as[r*k+kk] * bs[col*k+kk])
+				}
+				return 2*gamma(k+2)*sab + 1e-30
+			}
+			e.expect(c, tol)
+			// |gelu'| <= 1.13, so the pre-activations' difference carries
+			// over times 1.13; the shader's GELU is within 1e-6 relative of
+			// the exact one (TestGELU) and so is the CPU's.
+			cs := e.host(c)
+			e.expect(act, func(idx int) float64 {
+				v := cs[idx]
+				return 1.13*tol(idx) + 2e-6*math.Abs(v*0.5*math.Erfc(-v/math.Sqrt2)) + 1e-30
+			})
+			e.done()
+		})
 	}
 }
 

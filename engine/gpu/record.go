@@ -315,7 +315,9 @@ func (b *Backend) bindRange(v backend.View, what string) (binding, int, error) {
 		return binding{}, 0, fmt.Errorf("gpu: %s: view of %d bytes exceeds the device's maxStorageBufferBindingSize (%d bytes)",
 			what, uint64(v.Len)*4, b.info.Limits.MaxStorageBufferBindingSize)
 	}
-	return binding{buf: buf.buf, off: w0, size: end - w0}, int((start - w0) / 4), nil
+	// Whole vec4s (matmul.wgsl reads its operands as array<vec4<f32>>); the
+	// buffer's size is a multiple of 16 bytes.
+	return binding{buf: buf.buf, off: w0, size: min((end-w0+15)&^15, buf.size-w0)}, int((start - w0) / 4), nil
 }
 
 // dummyBinding is the binding of an unused slot (1-based).

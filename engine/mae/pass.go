@@ -189,8 +189,7 @@ func (p *Pass) blockForward(a *blockActs, eps float32) {
 	k.Copy(a.mid, a.x)
 	p.linear(a.mid, a.att, w.ProjW, w.ProjB, a.rows, a.d, a.d, true)
 	k.LayerNorm(a.ln2, a.mean2, a.rstd2, a.mid, m.P(w.LN2W), m.P(w.LN2B), a.rows, a.d, eps)
-	p.linear(a.hidden, a.ln2, w.FC1W, w.FC1B, a.rows, a.d, a.hdim, false)
-	k.GELU(a.act, a.hidden)
+	k.MatMulGELU(a.hidden, a.act, a.ln2, m.P(w.FC1W), m.P(w.FC1B), backend.MatMul{M: a.rows, N: a.hdim, K: a.d, TransB: true})
 	k.Copy(a.out, a.mid)
 	p.linear(a.out, a.act, w.FC2W, w.FC2B, a.rows, a.hdim, a.d, true)
 }

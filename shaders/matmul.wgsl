@@ -18,11 +18,13 @@
 //
 // One workgroup computes a BM x BN tile of C. K is walked in steps of BK:
 // the BM x BK slab of op(A) and the BK x BN slab of op(B) are staged in
-// workgroup memory (zero-padded outside the matrices, so every shape works),
-// then each of the WG_X x WG_Y threads accumulates a TM x TN register block
-// (four vec4 rows): rows lid.y + i*WG_Y and columns lid.x + j*WG_X of the
-// tile (strided so that neighbouring threads read neighbouring
-// workgroup-memory words).
+// workgroup memory as vec4s of 4 consecutive rows (As) and 4 consecutive
+// columns (Bs), zero-padded outside the matrices so every shape works; then
+// each of the WG_X x WG_Y threads accumulates the TM x TN = 4 x 4 block of
+// rows 4*lid.y .. +3 and columns 4*lid.x .. +3 of the tile (four vec4
+// accumulator rows), reading one vec4 of As and one of Bs per k: two
+// workgroup loads per 16 FMAs (software adapters such as SwiftShader and
+// lavapipe are bound by those loads).
 //
 // TRANS_A and TRANS_B are specialised by engine/gpu (it rewrites the two
 // `const` lines), and so are BM, WG_Y and THREADS for short products (BM 16
@@ -63,8 +65,8 @@ struct Params {
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 @group(0) @binding(5) var<storage, read_write> act: array<f32>;
 
-var<workgroup> As: array<f32, BK * BM>; // As[k * BM + m]
-var<workgroup> Bs: array<f32, BK * BN>; // Bs[k * BN + n]
+var<workgroup> As: array<vec4<f32>, BK * BM / 4u>; // As[k * BM/4 + m/4][m % 4]
+var<workgroup> Bs: array<vec4<f32>, BK * BN / 4u>; // Bs[k * BN/4 + n/4][n % 4]
 
 fn a_at(i: u32) -> f32 {
     return a[i >> 2u][i & 3u];
@@ -90,10 +92,7 @@ fn stage_a(li: u32, row0: u32, k0: u32) {
                 if (gm < M && gk < K) {
                     v = a[(P.off_a + gk * M + gm) >> 2u];
                 }
-                As[kk * BM + m] = v.x;
-                As[kk * BM + m + 1u] = v.y;
-                As[kk * BM + m + 2u] = v.z;
-                As[kk * BM + m + 3u] = v.w;
+                As[kk * (BM / 4u) + m / 4u] = v;
             } else {
                 let m = e / (BK / 4u);
                 let kk = (e % (BK / 4u)) * 4u;
@@ -103,10 +102,12 @@ fn stage_a(li: u32, row0: u32, k0: u32) {
                 if (gm < M && gk < K) {
                     v = a[(P.off_a + gm * K + gk) >> 2u];
                 }
-                As[kk * BM + m] = v.x;
-                As[(kk + 1u) * BM + m] = v.y;
-                As[(kk + 2u) * BM + m] = v.z;
-                As[(kk + 3u) * BM + m] = v.w;
+                let i = kk * (BM / 4u) + m / 4u;
+                let q = m % 4u;
+                As[i][q] = v.x;
+                As[i + BM / 4u][q] = v.y;
+                As[i + 2u * (BM / 4u)][q] = v.z;
+                As[i + 3u * (BM / 4u)][q] = v.w;
             }
         }
         return;
@@ -131,7 +132,7 @@ fn stage_a(li: u32, row0: u32, k0: u32) {
                 v = a_at(P.off_a + gm * K + gk);
             }
         }
-        As[kk * BM + m] = v;
+        As[kk * (BM / 4u) + m / 4u][m % 4u] = v;
     }
 }
 
@@ -151,10 +152,12 @@ fn stage_b(li: u32, col0: u32, k0: u32) {
                 if (gn < N && gk < K) {
                     v = b[(P.off_b + gn * K + gk) >> 2u];
                 }
-                Bs[kk * BN + n] = v.x;
-                Bs[(kk + 1u) * BN + n] = v.y;
-                Bs[(kk + 2u) * BN + n] = v.z;
-                Bs[(kk + 3u) * BN + n] = v.w;
+                let i = kk * (BN / 4u) + n / 4u;
+                let q = n % 4u;
+                Bs[i][q] = v.x;
+                Bs[i + BN / 4u][q] = v.y;
+                Bs[i + 2u * (BN / 4u)][q] = v.z;
+                Bs[i + 3u * (BN / 4u)][q] = v.w;
             } else {
                 let kk = e / (BN / 4u);
                 let n = (e % (BN / 4u)) * 4u;
@@ -164,10 +167,7 @@ fn stage_b(li: u32, col0: u32, k0: u32) {
                 if (gn < N && gk < K) {
                     v = b[(P.off_b + gk * N + gn) >> 2u];
                 }
-                Bs[kk * BN + n] = v.x;
-                Bs[kk * BN + n + 1u] = v.y;
-                Bs[kk * BN + n + 2u] = v.z;
-                Bs[kk * BN + n + 3u] = v.w;
+                Bs[kk * (BN / 4u) + n / 4u] = v;
             }
         }
         return;
@@ -192,7 +192,7 @@ fn stage_b(li: u32, col0: u32, k0: u32) {
                 v = b_at(P.off_b + gk * N + gn);
             }
         }
-        Bs[kk * BN + n] = v;
+        Bs[kk * (BN / 4u) + n / 4u][n % 4u] = v;
     }
 }
 
@@ -219,13 +219,12 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>,
         workgroupBarrier();
 
         for (var kk = 0u; kk < BK; kk++) {
-            let ar = kk * BM + lid.y;
-            let br = kk * BN + lid.x;
-            let bv = vec4<f32>(Bs[br], Bs[br + WG_X], Bs[br + 2u * WG_X], Bs[br + 3u * WG_X]);
-            acc0 = fma(vec4<f32>(As[ar]), bv, acc0);
-            acc1 = fma(vec4<f32>(As[ar + WG_Y]), bv, acc1);
-            acc2 = fma(vec4<f32>(As[ar + 2u * WG_Y]), bv, acc2);
-            acc3 = fma(vec4<f32>(As[ar + 3u * WG_Y]), bv, acc3);
+            let av = As[kk * (BM / 4u) + lid.y];
+            let bv = Bs[kk * (BN / 4u) + lid.x];
+            acc0 = fma(vec4<f32>(av.x), bv, acc0);
+            acc1 = fma(vec4<f32>(av.y), bv, acc1);
+            acc2 = fma(vec4<f32>(av.z), bv, acc2);
+            acc3 = fma(vec4<f32>(av.w), bv, acc3);
         }
         workgroupBarrier();
     }
@@ -234,7 +233,7 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>,
     let accumulate = (P.flags & 2u) != 0u;
     let gelu = (P.flags & 16u) != 0u;
     for (var i = 0u; i < TM; i++) {
-        let gm = row0 + lid.y + i * WG_Y;
+        let gm = row0 + 4u * lid.y + i;
         if (gm >= M) {
             break;
         }
@@ -246,7 +245,7 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>,
             default: { row = acc3; }
         }
         for (var j = 0u; j < TN; j++) {
-            let gn = col0 + lid.x + j * WG_X;
+            let gn = col0 + 4u * lid.x + j;
             if (gn >= N) {
                 break;
             }

@@ -8,10 +8,8 @@ import (
 	"image/color"
 	"image/png"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"webmae/engine/model"
@@ -46,21 +44,10 @@ func runPrepareImages(args []string) error {
 		return fmt.Errorf("--background %q: want R,G,B with values 0-255", *bgFlag)
 	}
 	bg.A = 255
-	var paths []string
-	err := filepath.WalkDir(*src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		ext := strings.ToLower(filepath.Ext(path))
-		if !d.IsDir() && slices.Contains([]string{".png", ".jpg", ".jpeg"}, ext) {
-			paths = append(paths, path)
-		}
-		return nil
-	})
+	paths, err := train.ImagePaths(*src)
 	if err != nil {
 		return fmt.Errorf("list %s: %w", *src, err)
 	}
-	slices.Sort(paths)
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
@@ -87,24 +74,9 @@ func runPrepareImages(args []string) error {
 }
 
 func prepareOne(path, srcDir, outDir string, maxSide, minSide int, bg color.RGBA) (bool, error) {
-	f, err := os.Open(path)
+	img, err := train.DecodeImageFile(path)
 	if err != nil {
 		return false, err
-	}
-	defer f.Close()
-	cfg, _, err := image.DecodeConfig(f)
-	if err != nil {
-		return false, fmt.Errorf("%s: %w", path, err)
-	}
-	if int64(cfg.Width)*int64(cfg.Height) > train.MaxPixels {
-		return false, fmt.Errorf("%s: %dx%d is over the %d megapixel limit", path, cfg.Width, cfg.Height, train.MaxPixels/1_000_000)
-	}
-	if _, err := f.Seek(0, 0); err != nil {
-		return false, err
-	}
-	img, _, err := image.Decode(f)
-	if err != nil {
-		return false, fmt.Errorf("%s: %w", path, err)
 	}
 	p, err := train.Shrink(train.Flatten(img, bg), maxSide)
 	if err != nil {

@@ -97,13 +97,9 @@ func LoadFashionMNIST(dir string, channels int) (*Dataset, error) {
 // imageExts are the file extensions LoadDir decodes.
 var imageExts = []string{".png", ".jpg", ".jpeg"}
 
-// LoadDir decodes every png/jpeg file under dir (recursively, other files
-// ignored) into Pixels with the given channel count (gray images are
-// replicated to RGB, RGB reduced to luma for one channel; alpha is
-// dropped). holdout lists base names to hold out; when empty, the
-// DefaultHoldout rule picks them. Every file is checked with
-// image.DecodeConfig first and refused above MaxPixels.
-func LoadDir(dir string, channels int, holdout []string) (*Dataset, error) {
+// ImagePaths lists the png/jpeg files under dir (recursively, by
+// extension, other files ignored), sorted.
+func ImagePaths(dir string) ([]string, error) {
 	var paths []string
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -115,9 +111,23 @@ func LoadDir(dir string, channels int, holdout []string) (*Dataset, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("load images: %w", err)
+		return nil, err
 	}
 	slices.Sort(paths)
+	return paths, nil
+}
+
+// LoadDir decodes every png/jpeg file under dir (recursively, other files
+// ignored) into Pixels with the given channel count (gray images are
+// replicated to RGB, RGB reduced to luma for one channel; alpha is
+// dropped). holdout lists base names to hold out; when empty, the
+// DefaultHoldout rule picks them. Every file is checked with
+// image.DecodeConfig first and refused above MaxPixels.
+func LoadDir(dir string, channels int, holdout []string) (*Dataset, error) {
+	paths, err := ImagePaths(dir)
+	if err != nil {
+		return nil, fmt.Errorf("load images: %w", err)
+	}
 	if len(paths) < 2 {
 		return nil, fmt.Errorf("load images: %s holds %d png/jpeg files; need at least 2 (one is held out)", dir, len(paths))
 	}
@@ -181,30 +191,41 @@ func DefaultHoldout(names []string) []string {
 // DecodeFile decodes a png or jpeg file into Pixels with the given channel
 // count, refusing images over MaxPixels before decoding their pixels.
 func DecodeFile(path string, channels int) (recon.Pixels, error) {
-	f, err := os.Open(path)
+	img, err := DecodeImageFile(path)
 	if err != nil {
 		return recon.Pixels{}, err
-	}
-	defer f.Close()
-	cfg, format, err := image.DecodeConfig(f)
-	if err != nil {
-		return recon.Pixels{}, fmt.Errorf("%s: not a decodable png/jpeg image: %w", path, err)
-	}
-	if px := int64(cfg.Width) * int64(cfg.Height); px > MaxPixels || cfg.Width < 1 || cfg.Height < 1 {
-		return recon.Pixels{}, fmt.Errorf("%s: %s image of %dx%d = %.1f megapixels is over the %d megapixel limit", path, format, cfg.Width, cfg.Height, float64(px)/1e6, MaxPixels/1_000_000)
-	}
-	if _, err := f.Seek(0, 0); err != nil {
-		return recon.Pixels{}, fmt.Errorf("%s: %w", path, err)
-	}
-	img, _, err := image.Decode(f)
-	if err != nil {
-		return recon.Pixels{}, fmt.Errorf("%s: decode %s: %w", path, format, err)
 	}
 	p, err := FromImage(img, channels)
 	if err != nil {
 		return recon.Pixels{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return p, nil
+}
+
+// DecodeImageFile decodes a png or jpeg file, refusing images over
+// MaxPixels (read from the header with image.DecodeConfig) before
+// decoding their pixels. Errors name the file.
+func DecodeImageFile(path string) (image.Image, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	cfg, format, err := image.DecodeConfig(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a decodable png/jpeg image: %w", path, err)
+	}
+	if px := int64(cfg.Width) * int64(cfg.Height); px > MaxPixels || cfg.Width < 1 || cfg.Height < 1 {
+		return nil, fmt.Errorf("%s: %s image of %dx%d = %.1f megapixels is over the %d megapixel limit", path, format, cfg.Width, cfg.Height, float64(px)/1e6, MaxPixels/1_000_000)
+	}
+	if _, err := f.Seek(0, 0); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	img, _, err := image.Decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: decode %s: %w", path, format, err)
+	}
+	return img, nil
 }
 
 // FromImage converts a decoded image to Pixels with the given channel

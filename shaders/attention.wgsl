@@ -136,12 +136,7 @@ fn attention_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
     }
     var m = NEG_MAX;
     for (var j = lid; j < T; j += WG) {
-        let kb = P.off_qkv + qkv_base(b, j, h, 1u);
-        var s = 0.0;
-        for (var d = 0u; d < hd; d++) {
-            s = fma(rowvec[d], qkv[kb + d], s);
-        }
-        s *= P.scale;
+        let s = dot_rowvec(P.off_qkv + qkv_base(b, j, h, 1u)) * P.scale;
         row_a[j] = s;
         m = max(m, s);
     }
@@ -199,11 +194,7 @@ fn attention_backward_q(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_work
     let pb = P.off_probs + (wk.bh * T + i) * T;
     var acc = 0.0;
     for (var j = lid; j < T; j += WG) {
-        let vb = P.off_qkv + qkv_base(b, j, h, 2u);
-        var dp = 0.0;
-        for (var d = 0u; d < hd; d++) {
-            dp = fma(rowvec[d], qkv[vb + d], dp);
-        }
+        let dp = dot_rowvec(P.off_qkv + qkv_base(b, j, h, 2u));
         row_a[j] = dp;
         acc = fma(probs[pb + j], dp, acc);
     }

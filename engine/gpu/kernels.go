@@ -203,7 +203,8 @@ func (b *Backend) matmul(out, act, a, bm, bias backend.View, p backend.MatMul) {
 	if p.M == 0 || p.N == 0 {
 		return
 	}
-	c := b.newCall(matmulKernel(p.TransA, p.TransB, matmulTileRows(p.M)))
+	k := matmulKernel(p.TransA, p.TransB, matmulTileRows(p.M))
+	c := b.newCall(k)
 	if c == nil {
 		return
 	}
@@ -234,19 +235,7 @@ func (b *Backend) matmul(out, act, a, bm, bias backend.View, p backend.MatMul) {
 		flags |= 16
 	}
 	c.u(p.M, p.N, p.K, flags)
-	b.view(c, 1, out, "matmul c")
-	b.view(c, 2, a, "matmul a")
-	b.view(c, 3, bm, "matmul b")
-	if bias.Empty() {
-		c.u(0)
-	} else {
-		b.view(c, 4, bias, "matmul bias")
-	}
-	if act.Empty() {
-		c.u(0)
-	} else {
-		b.view(c, 5, act, "matmul act")
-	}
+	b.bindOptional(c, k, []backend.View{out, a, bm, bias, act})
 	b.dispatch(c, dims{ceilDiv(p.N, c.p.constant("BN")), ceilDiv(p.M, c.p.constant("BM"))})
 }
 

@@ -68,7 +68,7 @@ SHARED           ?= ../shared/data
 MODELS_DIR       ?= public/models
 PRETRAIN_OUT     ?= out/pretrain-tiny
 PRETRAIN_DATA    ?= out/pretrain-data
-PRETRAIN_STEPS   ?= 12000
+PRETRAIN_STEPS   ?= 20000
 PRETRAIN_HOLDOUT ?= photos/chelsea.jpg,photos/coffee.jpg
 PRETRAIN_FLAGS   ?= --preset tiny --data $(PRETRAIN_DATA) --holdout $(PRETRAIN_HOLDOUT) \
 	--steps $(PRETRAIN_STEPS) --batch 32 --base-lr 4e-3 --warmup 400 \

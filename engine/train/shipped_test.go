@@ -21,9 +21,9 @@ const (
 )
 
 // The shipped default model beats baseline (a), mean fill, by at least 30%
-// in masked-patch MSE on the held-out crops its quality.json names, and
-// the numbers of its model card (quality.json) are reproduced. Forward
-// passes only.
+// and baseline (b), inverse-distance interpolation, in masked-patch MSE on
+// the held-out crops its quality.json names, and the numbers of its model
+// card (quality.json) are reproduced. Forward passes only.
 func TestShippedModelQuality(t *testing.T) {
 	qb, err := os.ReadFile(filepath.Join(shippedModelDir, QualityFileName))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -75,14 +75,25 @@ func TestShippedModelQuality(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("held out %v, %d crops: model MSE %.4f (%.2f dB), mean-fill %.4f (%.2f dB); model card: %.4f vs %.4f",
-		q.HeldOut, len(set.Images), got.MSE, got.PSNR, mean.MSE, mean.PSNR, q.Model.MSE, q.Baselines[recon.BaselineMean].MSE)
+	idw, err := set.Baseline(recon.BaselineIDW)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("held out %v, %d crops: model MSE %.4f (%.2f dB), mean-fill %.4f (%.2f dB), idw %.4f (%.2f dB); model card: %.4f vs %.4f, %.4f",
+		q.HeldOut, len(set.Images), got.MSE, got.PSNR, mean.MSE, mean.PSNR, idw.MSE, idw.PSNR,
+		q.Model.MSE, q.Baselines[recon.BaselineMean].MSE, q.Baselines[recon.BaselineIDW].MSE)
 	if !(got.MSE <= 0.7*mean.MSE) {
 		t.Errorf("model MSE %.4f is not 30%% below mean fill %.4f", got.MSE, mean.MSE)
 	}
+	if !(got.MSE < idw.MSE) {
+		t.Errorf("model MSE %.4f does not beat inverse-distance interpolation %.4f", got.MSE, idw.MSE)
+	}
 	// The card was measured with F32 weights during training; the shipped
 	// file may be F16, which moves the MSE by far less than 2%.
-	if math.Abs(got.MSE-q.Model.MSE) > 0.02*q.Model.MSE || math.Abs(mean.MSE-q.Baselines[recon.BaselineMean].MSE) > 1e-9 {
-		t.Errorf("model card says model %.4f, mean fill %.4f; measured %.4f, %.4f", q.Model.MSE, q.Baselines[recon.BaselineMean].MSE, got.MSE, mean.MSE)
+	if math.Abs(got.MSE-q.Model.MSE) > 0.02*q.Model.MSE ||
+		math.Abs(mean.MSE-q.Baselines[recon.BaselineMean].MSE) > 1e-9 ||
+		math.Abs(idw.MSE-q.Baselines[recon.BaselineIDW].MSE) > 1e-9 {
+		t.Errorf("model card says model %.4f, mean fill %.4f, idw %.4f; measured %.4f, %.4f, %.4f",
+			q.Model.MSE, q.Baselines[recon.BaselineMean].MSE, q.Baselines[recon.BaselineIDW].MSE, got.MSE, mean.MSE, idw.MSE)
 	}
 }

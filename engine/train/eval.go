@@ -173,6 +173,19 @@ func subMasking(mk model.Masking, from, to int) model.Masking {
 // baselineNames are the baselines every run reports.
 var baselineNames = []string{recon.BaselineMean, recon.BaselineIDW}
 
+// Baselines measures every baseline of baselineNames on the set, by name.
+func (s *EvalSet) Baselines() (map[string]Metrics, error) {
+	b := map[string]Metrics{}
+	for _, name := range baselineNames {
+		m, err := s.Baseline(name)
+		if err != nil {
+			return nil, err
+		}
+		b[name] = m
+	}
+	return b, nil
+}
+
 // EvaluateModel measures parameters params of configuration cfg (a saved
 // model) on set with backend k.
 func EvaluateModel(k backend.Kernels, cfg model.Config, params []float32, set *EvalSet) (Metrics, error) {

@@ -333,13 +333,9 @@ func (t *Trainer) ComputeBaselines() error {
 	if t.Baselines != nil {
 		return nil
 	}
-	b := map[string]Metrics{}
-	for _, name := range baselineNames {
-		m, err := t.Eval.Baseline(name)
-		if err != nil {
-			return err
-		}
-		b[name] = m
+	b, err := t.Eval.Baselines()
+	if err != nil {
+		return err
 	}
 	t.Baselines = b
 	return nil

@@ -4,7 +4,7 @@ GO        ?= go
 ADDR      ?= 127.0.0.1:8080
 FUZZTIME  ?= 20s
 
-.PHONY: all build web static run test test-go test-fuzz test-e2e lint bench bench-go bench-native bench-browser clean pretrain pretrain-fashion
+.PHONY: all build web static run test test-go test-fuzz test-e2e lint bench bench-go bench-native bench-browser clean pretrain pretrain-tiny64 pretrain-fashion
 
 all: build web
 
@@ -59,43 +59,60 @@ bench-browser: build web
 
 bench: bench-go bench-native bench-browser
 
-# The demo's default model (issue 5; model card: public/models/README.md).
+# The demo's default model (model card: public/models/README.md): 224 px,
+# patch 16, trained on Debian's freely licensed wallpaper photographs, the
+# sample photos (two held out) and a minority of public-domain clip art.
 # A run lives in $(PRETRAIN_OUT) and resumes exactly when a checkpoint is
 # there, so a long CPU run can span sessions: run `make pretrain` again after
 # an interruption (Ctrl-C saves a checkpoint). The finished model, its config,
 # normalisation, quality table and loss curve are copied to $(MODELS_DIR).
 SHARED           ?= ../shared/data
 MODELS_DIR       ?= public/models
-PRETRAIN_OUT     ?= out/pretrain-tiny
-PRETRAIN_DATA    ?= out/pretrain-data
-PRETRAIN_STEPS   ?= 20000
+PRETRAIN_OUT     ?= out/pretrain-224
+PRETRAIN_DATA    ?= out/pretrain-data-224
+PRETRAIN_STEPS   ?= 2500
 PRETRAIN_HOLDOUT ?= photos/chelsea.jpg,photos/coffee.jpg
-PRETRAIN_FLAGS   ?= --preset tiny --data $(PRETRAIN_DATA) --holdout $(PRETRAIN_HOLDOUT) \
-	--steps $(PRETRAIN_STEPS) --batch 32 --base-lr 4e-3 --warmup 400 \
-	--eval-every 1000 --eval-images 256 --seed 0 --f16 --backend auto
+PRETRAIN_FLAGS   ?= --preset tiny --image-size 224 --patch-size 16 --data $(PRETRAIN_DATA)/images \
+	--holdout $(PRETRAIN_HOLDOUT) --steps $(PRETRAIN_STEPS) --batch 32 --base-lr 4e-3 --warmup 200 \
+	--eval-every 500 --eval-images 256 --seed 0 --f16 --backend auto
 resume_if = $(if $(wildcard $(1)/checkpoint.safetensors),--resume)
+model_files = model.safetensors config.json preprocessor_config.json quality.json loss.svg train.csv
 
-# Training data: the sample photos (two held out) and Debian's
-# openclipart-png (public domain, 8,121 drawings), its transparency
-# composited over white and shrunk to at most 160 px. The .deb is pinned by
-# version and SHA-256; apt-get download needs no root.
-CLIPART_DEB     = openclipart-png_1%3a0.18+dfsg-19_all.deb
-CLIPART_SHA256  = f07f1545a2970c2cf3fa339bc2405da1a95cf2b1827bfa05bf73eb1c20291c02
+# Training data: scripts/pretrain-data.sh downloads the pinned .debs
+# (apt-get download needs no root), checks their SHA-256 and prepares them.
 $(PRETRAIN_DATA)/.done: | build
-	rm -rf $(PRETRAIN_DATA) && mkdir -p $(PRETRAIN_DATA)/deb $(PRETRAIN_DATA)/photos
-	cd $(PRETRAIN_DATA)/deb && apt-get download openclipart-png=1:0.18+dfsg-19
-	echo "$(CLIPART_SHA256)  $(PRETRAIN_DATA)/deb/$(CLIPART_DEB)" | sha256sum -c -
-	dpkg-deb -x $(PRETRAIN_DATA)/deb/$(CLIPART_DEB) $(PRETRAIN_DATA)/deb/x
-	./webmae prepare-images --src $(PRETRAIN_DATA)/deb/x/usr/share/openclipart/png \
-		--out $(PRETRAIN_DATA)/openclipart --max-side 160 --min-side 32 --background 255,255,255
-	rm -rf $(PRETRAIN_DATA)/deb
-	cp public/web/samples/*.jpg $(PRETRAIN_DATA)/photos/
+	scripts/pretrain-data.sh $(PRETRAIN_DATA)
 	touch $@
 
 pretrain: build $(PRETRAIN_DATA)/.done
 	./webmae train $(PRETRAIN_FLAGS) --out $(PRETRAIN_OUT) $(call resume_if,$(PRETRAIN_OUT))
 	mkdir -p $(MODELS_DIR)
-	cp $(addprefix $(PRETRAIN_OUT)/,model.safetensors config.json preprocessor_config.json quality.json loss.svg train.csv) $(MODELS_DIR)/
+	cp $(addprefix $(PRETRAIN_OUT)/,$(model_files)) $(MODELS_DIR)/
+
+# The small fast option (public/models/tiny-64/, card in its README): 64 px,
+# patch 8, the size the page's training presets train; sample photos and
+# Debian's public-domain openclipart-png (8,121 drawings, shrunk to 160 px).
+TINY64_OUT      ?= out/pretrain-tiny
+TINY64_DATA     ?= out/pretrain-data
+CLIPART_DEB      = openclipart-png_1%3a0.18+dfsg-19_all.deb
+CLIPART_SHA256   = f07f1545a2970c2cf3fa339bc2405da1a95cf2b1827bfa05bf73eb1c20291c02
+$(TINY64_DATA)/.done: | build
+	rm -rf $(TINY64_DATA) && mkdir -p $(TINY64_DATA)/deb $(TINY64_DATA)/photos
+	cd $(TINY64_DATA)/deb && apt-get download openclipart-png=1:0.18+dfsg-19
+	echo "$(CLIPART_SHA256)  $(TINY64_DATA)/deb/$(CLIPART_DEB)" | sha256sum -c -
+	dpkg-deb -x $(TINY64_DATA)/deb/$(CLIPART_DEB) $(TINY64_DATA)/deb/x
+	./webmae prepare-images --src $(TINY64_DATA)/deb/x/usr/share/openclipart/png \
+		--out $(TINY64_DATA)/openclipart --max-side 160 --min-side 32 --background 255,255,255
+	rm -rf $(TINY64_DATA)/deb
+	cp public/web/samples/*.jpg $(TINY64_DATA)/photos/
+	touch $@
+
+pretrain-tiny64: build $(TINY64_DATA)/.done
+	./webmae train --preset tiny --data $(TINY64_DATA) --holdout $(PRETRAIN_HOLDOUT) --steps 20000 --batch 32 \
+		--base-lr 4e-3 --warmup 400 --eval-every 1000 --eval-images 256 --seed 0 --f16 --backend auto \
+		--out $(TINY64_OUT) $(call resume_if,$(TINY64_OUT))
+	mkdir -p $(MODELS_DIR)/tiny-64
+	cp $(addprefix $(TINY64_OUT)/,$(model_files)) $(MODELS_DIR)/tiny-64/
 
 # The 1-channel micro-sized Fashion-MNIST check (28 px, patch 4, the test set
 # held out): about 2 minutes on 2 cores; not shipped.

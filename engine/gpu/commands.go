@@ -8,7 +8,7 @@ import (
 
 // commands records the work of one submit. directCommands calls the
 // binding for every command; in the browser, replayCommands
-// (device_js.go) appends them to a list that one JavaScript call encodes
+// (replay_js.go) appends them to a list that one JavaScript call encodes
 // and submits, because each Go->JS call costs microseconds and a training
 // step has hundreds of dispatches of three calls each.
 type commands interface {

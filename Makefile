@@ -23,12 +23,18 @@ static: build
 run: build web
 	./webmae serve --addr $(ADDR) --dir public
 
+# vet checks the native build and the browser build (the js-only files).
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet ./...
 
+# The second line runs the CPU backend without the assembly micro-kernel
+# (gonum's Sgemm: the path the browser's CPU fallback takes) through the
+# PyTorch parity test.
 test-go:
 	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -tags noasm ./engine/cpu ./engine/harness
 
 # Each fuzz target runs for a short bounded time; a crash fails the build.
 test-fuzz:

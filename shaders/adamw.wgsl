@@ -6,18 +6,19 @@
 //   p -= lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps)
 //
 // p, g, m, v are contiguous f32 ranges of n elements at element offsets
-// off_p, off_g, off_m, off_v. One thread updates one element; a workgroup WG
-// consecutive elements; linear workgroup index wid.y * num_workgroups.x + wid.x
-// (the host splits ranges larger than one storage binding into chunks).
+// off_param, off_grad, off_m1, off_m2 (bindings param, grad, m1, m2). One
+// thread updates one element; a workgroup WG consecutive elements; linear
+// workgroup index wid.y * num_workgroups.x + wid.x (the host splits ranges
+// larger than one storage binding into chunks).
 
 const WG = 256u;
 
 struct Params {
     n: u32,
-    off_p: u32,
-    off_g: u32,
-    off_m: u32,
-    off_v: u32,
+    off_param: u32,
+    off_grad: u32,
+    off_m1: u32,
+    off_m2: u32,
     lr: f32,
     beta1: f32,
     beta2: f32,
@@ -40,11 +41,11 @@ fn adamw(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
     if (i >= P.n) {
         return;
     }
-    let g = grad[P.off_g + i];
-    let m = P.beta1 * m1[P.off_m + i] + (1.0 - P.beta1) * g;
-    let v = P.beta2 * m2[P.off_v + i] + (1.0 - P.beta2) * g * g;
-    m1[P.off_m + i] = m;
-    m2[P.off_v + i] = v;
-    let p = param[P.off_p + i] * (1.0 - P.lr * P.wd);
-    param[P.off_p + i] = p - (P.lr / P.bc1) * m / (sqrt(v) / sqrt(P.bc2) + P.eps);
+    let g = grad[P.off_grad + i];
+    let m = P.beta1 * m1[P.off_m1 + i] + (1.0 - P.beta1) * g;
+    let v = P.beta2 * m2[P.off_m2 + i] + (1.0 - P.beta2) * g * g;
+    m1[P.off_m1 + i] = m;
+    m2[P.off_m2 + i] = v;
+    let p = param[P.off_param + i] * (1.0 - P.lr * P.wd);
+    param[P.off_param + i] = p - (P.lr / P.bc1) * m / (sqrt(v) / sqrt(P.bc2) + P.eps);
 }

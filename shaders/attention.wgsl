@@ -63,34 +63,6 @@ var<workgroup> acc_b: array<f32, MAX_HD>; // long path of backward_kv: dv
 
 const NEG_MAX = -3.40282346e38f; // -FLT_MAX (Tint rejects the rounded-up -3.4028235e38)
 
-fn reduce_sum(lid: u32, v: f32) -> f32 {
-    red[lid] = v;
-    workgroupBarrier();
-    for (var s = WG / 2u; s > 0u; s >>= 1u) {
-        if (lid < s) {
-            red[lid] += red[lid + s];
-        }
-        workgroupBarrier();
-    }
-    let total = red[0];
-    workgroupBarrier();
-    return total;
-}
-
-fn reduce_max(lid: u32, v: f32) -> f32 {
-    red[lid] = v;
-    workgroupBarrier();
-    for (var s = WG / 2u; s > 0u; s >>= 1u) {
-        if (lid < s) {
-            red[lid] = max(red[lid], red[lid + s]);
-        }
-        workgroupBarrier();
-    }
-    let total = red[0];
-    workgroupBarrier();
-    return total;
-}
-
 // Work is the (b*H + h, row) pair of one workgroup; valid is false for the
 // padding workgroups of a 2-D grid.
 struct Work {
@@ -418,3 +390,5 @@ fn backward_kv_long(lid: u32, b: u32, h: u32, j: u32, bh: u32) {
         out[P.off_out + qkv_base(b, j, h, 2u) + d] = acc_b[d];
     }
 }
+
+// #include reductions.wgsl

@@ -23,10 +23,6 @@ struct Params {
 @group(0) @binding(1) var<storage, read_write> dst: array<f32>;
 @group(0) @binding(2) var<storage, read_write> src: array<f32>;
 
-fn element(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-    return (wid.y * nwg.x + wid.x) * WG + lid;
-}
-
 @compute @workgroup_size(WG)
 fn zero(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
@@ -62,3 +58,5 @@ fn add_broadcast(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
         dst[P.off_dst + i] = dst[P.off_dst + i] + src[P.off_src + i % P.inner];
     }
 }
+
+// #include element.wgsl

@@ -54,21 +54,6 @@ var<workgroup> red2: array<f32, WG>;
 var<workgroup> partial: array<f32, COLS * LANES>;
 var<workgroup> partial2: array<f32, COLS * LANES>;
 
-// reduce_sum sums v over the workgroup; every thread gets the total.
-fn reduce_sum(lid: u32, v: f32) -> f32 {
-    red[lid] = v;
-    workgroupBarrier();
-    for (var s = WG / 2u; s > 0u; s >>= 1u) {
-        if (lid < s) {
-            red[lid] += red[lid + s];
-        }
-        workgroupBarrier();
-    }
-    let total = red[0];
-    workgroupBarrier(); // red may be reused right after
-    return total;
-}
-
 // reduce_sum2 sums two values at once.
 fn reduce_sum2(lid: u32, v: f32, w: f32) -> vec2<f32> {
     red[lid] = v;
@@ -250,3 +235,5 @@ fn layernorm_backward_dx_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(nu
         out[idx] = v;
     }
 }
+
+// #include reductions.wgsl

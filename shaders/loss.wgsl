@@ -29,9 +29,9 @@ struct Params {
     scale: f32,     // 1/num_masked (total), coef (backward)
     off_out: u32,   // dst / rowloss / loss / dpred
     off_pred: u32,  // x for normalize
-    off_target: u32,
+    off_tgt: u32,
     off_mask: u32,
-    off_rows: u32,  // rowloss for the total
+    off_rowloss: u32,  // rowloss for the total
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -42,20 +42,6 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> rowloss: array<f32>;
 
 var<workgroup> red: array<f32, WG>;
-
-fn reduce_sum(lid: u32, v: f32) -> f32 {
-    red[lid] = v;
-    workgroupBarrier();
-    for (var s = WG / 2u; s > 0u; s >>= 1u) {
-        if (lid < s) {
-            red[lid] += red[lid + s];
-        }
-        workgroupBarrier();
-    }
-    let total = red[0];
-    workgroupBarrier();
-    return total;
-}
 
 @compute @workgroup_size(WG)
 fn normalize_patches(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -96,7 +82,7 @@ fn masked_mse_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
     let dim = P.dim;
     let b = row / P.l;
     let pbase = P.off_pred + (row + b + 1u) * dim; // (b*(1+L) + 1 + i) * dim
-    let tbase = P.off_target + row * dim;
+    let tbase = P.off_tgt + row * dim;
     var s = 0.0;
     if (m != 0.0) {
         for (var j = lid; j < dim; j += WG) {
@@ -114,7 +100,7 @@ fn masked_mse_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
 fn masked_mse_total(@builtin(local_invocation_index) lid: u32) {
     var s = 0.0;
     for (var r = lid; r < P.rows; r += WG) {
-        s += rowloss[P.off_rows + r];
+        s += rowloss[P.off_rowloss + r];
     }
     let total = reduce_sum(lid, s);
     if (lid == 0u) {
@@ -138,7 +124,9 @@ fn masked_mse_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workg
     var v = 0.0;
     if (t > 0u) {
         let i = b * P.l + t - 1u;
-        v = P.scale * mask[P.off_mask + i] * (pred[P.off_pred + e] - tgt[P.off_target + i * dim + j]);
+        v = P.scale * mask[P.off_mask + i] * (pred[P.off_pred + e] - tgt[P.off_tgt + i * dim + j]);
     }
     out[P.off_out + e] = v;
 }
+
+// #include reductions.wgsl

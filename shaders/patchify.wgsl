@@ -3,7 +3,7 @@
 // L = (H/P) * (W/P) patches in row-major grid order; each patch vector is in
 // (p, q, c) order, channel fastest:
 //   patches[b, gh*(W/P) + gw, (p*P + q)*C + c] = images[b, c, gh*P + p, gw*P + q]
-// Both tensors are row-major f32 at element offsets off_out / off_img.
+// Both tensors are row-major f32 at element offsets off_patches / off_images.
 // One thread writes one patch element (consecutive threads walk channels,
 // then columns of a patch row); a workgroup writes WG consecutive elements;
 // linear workgroup index wid.y * num_workgroups.x + wid.x.
@@ -16,8 +16,8 @@ struct Params {
     h: u32,
     w: u32,
     p: u32,
-    off_out: u32,
-    off_img: u32,
+    off_patches: u32,
+    off_images: u32,
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -46,5 +46,5 @@ fn patchify(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
     let gw = l % gw_n;
     let y = gh * ps + p;
     let x = gw * ps + q;
-    patches[P.off_out + e] = images[P.off_img + ((b * P.c + ch) * P.h + y) * P.w + x];
+    patches[P.off_patches + e] = images[P.off_images + ((b * P.c + ch) * P.h + y) * P.w + x];
 }

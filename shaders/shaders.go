@@ -2,23 +2,31 @@
 // (package engine/gpu). Every file holds one kernel family; its header comment
 // states the row-major layouts and what one thread and one workgroup compute.
 //
-// Conventions shared by all files:
-//   - @group(0) @binding(0) is the kernel's uniform parameter block, bound
-//     with a dynamic offset into a per-step uniform arena.
-//   - @binding(1..n) are storage buffers, all declared read_write (WebGPU
-//     forbids binding one buffer both read-only and writable in a dispatch,
-//     and views of one flat buffer often meet in a kernel).
-//   - Every view is passed as a binding plus an element offset (off_*) in the
-//     parameter block: the binding covers an aligned range of the buffer that
-//     contains the view.
+// Conventions shared by all files (engine/gpu reads the contract of each
+// file from its source, so it is declared once, here):
+//   - @group(0) @binding(0) is `var<uniform> P: Params`, the kernel's
+//     parameter block, bound with a dynamic offset into a per-step uniform
+//     arena. Every field of `struct Params` is one u32 or f32 word; the host
+//     sets them by name.
+//   - @binding(1..n) are storage buffers, numbered without gaps. A binding
+//     is declared `read` where the kernel only reads it and it may share a
+//     buffer with another read-only binding of the same dispatch (matmul's
+//     operands and bias, layernorm's gamma and beta: browsers accept
+//     overlapping ranges of one buffer only when all are read-only), and
+//     `read_write` otherwise (one buffer may not be bound both read-only
+//     and writable in a dispatch, and views of one flat buffer often meet
+//     in a kernel).
+//   - Every view is passed as a binding plus an element offset: the offset
+//     of binding NAME is the field off_NAME of Params. The binding covers
+//     an aligned range of the buffer that contains the view.
 //   - Workgroup and tile sizes are named `const`s; engine/gpu reads them from
-//     the source, so they are defined once, here.
+//     the source.
 //   - Specialisations (e.g. matmul transposes) are `const NAME = false;`
 //     lines that engine/gpu rewrites before compiling; line numbers stay.
 //   - A line `// #include NAME.wgsl` appends that library file (functions
-//     and consts only, e.g. erf.wgsl) after the including file's own text:
-//     WGSL declarations may come in any order, and the including file's
-//     line numbers stay those of its source.
+//     and consts only: erf.wgsl, reductions.wgsl, element.wgsl) after the
+//     including file's own text: WGSL declarations may come in any order,
+//     and the including file's line numbers stay those of its source.
 package shaders
 
 import (

@@ -1,6 +1,7 @@
 package shaders
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -36,6 +37,34 @@ func TestIncludeAppendsTheLibraryOnce(t *testing.T) {
 		}
 		if strings.Contains(src, "fn gelu_value(") != strings.Contains(src, "// #include erf.wgsl") && name != "erf.wgsl" {
 			t.Errorf("%s: erf.wgsl's functions present without the include line, or the reverse", name)
+		}
+	}
+}
+
+// Each function is defined in one file: shared helpers live in a library
+// that the files needing them include.
+func TestNoFunctionDefinedTwice(t *testing.T) {
+	def := regexp.MustCompile(`(?m)^fn ([a-z_0-9]+)\(`)
+	where := map[string]string{}
+	for _, name := range Names() {
+		own, err := files.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range def.FindAllStringSubmatch(string(own), -1) {
+			if prev, ok := where[m[1]]; ok {
+				t.Errorf("fn %s is defined in %s and %s", m[1], prev, name)
+			}
+			where[m[1]] = name
+		}
+	}
+	for _, lib := range []string{"reductions.wgsl", "element.wgsl"} {
+		src, err := Source(lib)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(src, "@compute") || strings.Contains(src, "@binding") {
+			t.Errorf("%s should hold functions and consts only", lib)
 		}
 	}
 }

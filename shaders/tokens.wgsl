@@ -49,10 +49,6 @@ struct Params {
 
 var<workgroup> partial: array<f32, COLS * LANES>;
 
-fn element(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-    return (wid.y * nwg.x + wid.x) * WG + lid;
-}
-
 // nan returns a quiet NaN (built from a runtime value: a constant NaN is a
 // shader-creation error).
 fn nan() -> f32 {
@@ -176,3 +172,5 @@ fn masked_token_sum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invoca
         out[P.off_out + col] = t;
     }
 }
+
+// #include element.wgsl

@@ -395,40 +395,6 @@ func tfjsCall(fn string, args ...any) (bench.Result, error) {
 	return r, nil
 }
 
-// awaitApp waits for a JavaScript promise (from a goroutine).
-func awaitApp(promise app.Value) (app.Value, error) {
-	type result struct {
-		v   app.Value
-		err error
-	}
-	ch := make(chan result, 1)
-	ok := app.FuncOf(func(_ app.Value, args []app.Value) any {
-		var v app.Value = app.Undefined()
-		if len(args) > 0 {
-			v = args[0]
-		}
-		ch <- result{v: v}
-		return nil
-	})
-	fail := app.FuncOf(func(_ app.Value, args []app.Value) any {
-		err := errors.New("promise rejected")
-		if len(args) > 0 {
-			if m := args[0].Get("message"); m.Truthy() {
-				err = errors.New(m.String())
-			} else {
-				err = errors.New(args[0].Call("toString").String())
-			}
-		}
-		ch <- result{err: err}
-		return nil
-	})
-	promise.Call("then", ok, fail)
-	r := <-ch
-	ok.Release()
-	fail.Release()
-	return r.v, r.err
-}
-
 // Render draws the page.
 func (b *Bench) Render() app.UI {
 	return app.Div().Class("app", "bench").Body(

@@ -3,6 +3,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -11,59 +12,40 @@ import (
 
 	"github.com/gowebapi/webapi/html/canvas"
 	"github.com/gowebapi/webapi/patch"
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"webmae/engine/recon"
+	"webmae/internal/jsutil"
 )
 
 // This file is the page's only direct use of browser APIs. Functions that
 // wait on a promise (await) block their goroutine: call them from a
 // goroutine of their own (ctx.Async), never from inside a JS callback.
 
-// await waits for a promise to settle.
+// await waits for a promise to settle (see jsutil.Await).
 func await(promise js.Value) (js.Value, error) {
-	type result struct {
-		v   js.Value
-		err error
-	}
-	ch := make(chan result, 1)
-	onOK := js.FuncOf(func(_ js.Value, args []js.Value) any {
-		v := js.Undefined()
-		if len(args) > 0 {
-			v = args[0]
-		}
-		ch <- result{v: v}
-		return nil
-	})
-	onErr := js.FuncOf(func(_ js.Value, args []js.Value) any {
-		err := errors.New("promise rejected")
-		if len(args) > 0 {
-			err = jsError(args[0])
-		}
-		ch <- result{err: err}
-		return nil
-	})
-	promise.Call("then", onOK, onErr)
-	r := <-ch
-	onOK.Release()
-	onErr.Release()
-	return r.v, r.err
+	return jsutil.Await(context.Background(), promise)
 }
 
-// jsErr is a JavaScript exception or rejection.
-type jsErr struct{ name, msg string }
-
-func (e jsErr) Error() string {
-	if e.name == "" || e.name == "Error" {
-		return e.msg
-	}
-	return e.name + ": " + e.msg
+// awaitApp waits for a promise held as a go-app value (bench.go).
+func awaitApp(promise app.Value) (app.Value, error) {
+	v, err := jsutil.Await(context.Background(), jsValueOf(promise))
+	return app.ValueOf(v), err
 }
 
-func jsError(v js.Value) error {
-	if v.Type() == js.TypeObject && v.Get("message").Type() == js.TypeString {
-		return jsErr{name: v.Get("name").String(), msg: v.Get("message").String()}
-	}
-	return jsErr{msg: v.String()}
+// jsValueOf returns the syscall/js value behind a go-app value: go-app
+// passes the value it wraps to a JavaScript function it invokes.
+func jsValueOf(v app.Value) js.Value {
+	out := js.Undefined()
+	f := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		if len(args) > 0 {
+			out = args[0]
+		}
+		return nil
+	})
+	defer f.Release()
+	app.ValueOf(f.Value).Invoke(v)
+	return out
 }
 
 // try calls fn, turning a thrown JavaScript exception into an error.
@@ -71,7 +53,7 @@ func try(fn func()) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			if je, ok := r.(js.Error); ok {
-				err = jsError(je.Value)
+				err = jsutil.ErrorOf(je.Value)
 				return
 			}
 			err = fmt.Errorf("%v", r)
@@ -391,8 +373,8 @@ func storageDir() (js.Value, error) {
 }
 
 func isNotFound(err error) bool {
-	var je jsErr
-	return errors.As(err, &je) && je.name == "NotFoundError"
+	var je *jsutil.Error
+	return errors.As(err, &je) && je.Name == "NotFoundError"
 }
 
 // storeWrite replaces the stored file name with data (atomically: a

@@ -1,8 +1,11 @@
 // Package cpu is the reference implementation of backend.Kernels in plain
 // Go: the ground truth the WebGPU backend is tested against, and the fast
-// native path on machines without a GPU. Matrix products use gonum's
-// pure-Go BLAS (Sgemm); reductions accumulate in float64; row-wise kernels
-// are spread over the available cores when the work is large enough.
+// native path on machines without a GPU. Matrix products use the packed
+// GEMM of gemm.go with its AVX2/FMA micro-kernel on amd64 CPUs that have
+// them, and gonum's pure-Go Sgemm elsewhere (the browser's wasm, other
+// architectures, builds with the noasm tag); attention's per-head products
+// use gonum's Sgemm. Reductions accumulate in float64; row-wise kernels are
+// spread over the available cores when the work is large enough.
 package cpu
 
 import (

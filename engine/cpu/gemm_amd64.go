@@ -1,3 +1,5 @@
+//go:build !noasm
+
 package cpu
 
 import "golang.org/x/sys/cpu"
@@ -7,5 +9,6 @@ import "golang.org/x/sys/cpu"
 //go:noescape
 func kernel6x16(k int, a, b, c *float32, ldc int, accumulate int)
 
-// haveKernel reports whether this CPU runs the micro-kernel.
+// haveKernel reports whether this CPU runs the micro-kernel (builds with
+// the noasm tag leave it out, see gemm_other.go).
 var haveKernel = cpu.X86.HasAVX2 && cpu.X86.HasFMA

@@ -18,7 +18,8 @@ func (c *Backend) MatMulGELU(out, act, a, b, bias backend.View, p backend.MatMul
 	c.GELU(act, out)
 }
 
-// MatMul implements backend.Kernels with gonum's Sgemm.
+// MatMul implements backend.Kernels: the packed GEMM (gemm.go) when the
+// micro-kernel is available, else gonum's Sgemm.
 func (c *Backend) MatMul(out, a, b, bias backend.View, p backend.MatMul) {
 	if a.Len != p.M*p.K || b.Len != p.K*p.N || out.Len != p.M*p.N || (!bias.Empty() && bias.Len != p.N) {
 		panic(fmt.Sprintf("cpu: matmul %+v: sizes a=%d b=%d c=%d bias=%d", p, a.Len, b.Len, out.Len, bias.Len))

@@ -27,11 +27,25 @@
 //     or Read; the work recorded since the last submit is dropped and the
 //     kernels issued after the failure are skipped. Device loss stays
 //     reported (ErrDeviceLost) until the backend is replaced. Programming
-//     errors (mismatched view lengths, views of another backend) panic, as in
-//     engine/cpu.
+//     errors (mismatched view lengths, views of another backend, a uniform
+//     field the kernel's file does not declare or a launcher leaves unset)
+//     panic, as in engine/cpu.
 //   - In the browser (GOOS=js) pipeline and bind-group creation await
 //     error scopes and Read awaits mapAsync: use the backend from a
 //     goroutine, never from inside a JavaScript callback.
+//
+// Files: gpu.go (Backend, New, Release), device_native.go / device_js.go
+// (opening the device), pipeline.go (shader sources, specialisation,
+// layouts, pipelines), contract.go (each WGSL file's bindings and uniform
+// fields, read from its source; a dispatch's call), kernels.go and one file
+// per shader family (matmul.go, layernorm.go, attention.go, tokens.go,
+// loss.go: the backend.Kernels launchers), buffers.go, bindings.go
+// (binding windows, bind groups, read-only staging), record.go (the
+// recorder and its uniform arena), commands.go (commands issued through the
+// binding), dispatch.go (dispatch and Submit), transfer.go (Write, Read and
+// the readback buffer), errors.go; in the browser also errorscope_js.go,
+// upload_js.go, replay_js.go with replay_ops.go and commands.js (the
+// replayed command list), profile_js.go.
 package gpu
 
 import (

@@ -12,26 +12,12 @@ import (
 	"webmae/shaders"
 )
 
-// kernel names one compute entry point of a WGSL file.
+// kernel names one compute entry point of a WGSL file; its bindings and
+// uniform block are the file's contract (contract.go).
 type kernel struct {
 	file  string // in package shaders, e.g. "matmul.wgsl"
 	entry string // entry point
-	slots int    // storage bindings 1..slots (binding 0 is the uniform block)
-	spec  string // comma-separated bool consts of the file set to true
-	// ro has bit i set when storage binding i is declared
-	// var<storage, read> in the file: browsers reject a dispatch that binds
-	// overlapping ranges of one buffer to two slots unless both are
-	// read-only (e.g. a weight and its bias, views of the parameters).
-	ro uint8
-}
-
-// readOnly returns the ro mask of the listed binding numbers.
-func readOnly(slots ...int) uint8 {
-	var m uint8
-	for _, s := range slots {
-		m |= 1 << s
-	}
-	return m
+	spec  string // specialisations: bool consts set to true, NAME=V integer consts
 }
 
 type layoutKey struct {
@@ -43,7 +29,8 @@ type pipeKey struct{ file, entry, spec string }
 
 // layout is the bind group and pipeline layout shared by every kernel with
 // the same storage slots: binding 0 a uniform block with a dynamic offset,
-// bindings 1..slots storage buffers (read-only where ro says so).
+// bindings 1..slots storage buffers (read-only where ro has bit i set: the
+// file declares binding i var<storage, read>).
 type layout struct {
 	slots       int
 	ro          uint8
@@ -51,13 +38,15 @@ type layout struct {
 	pipeLayout  *wgpu.PipelineLayout
 }
 
-// pipeline is a compiled kernel plus the integer consts of its source
-// (workgroup and tile sizes), so the host never restates them.
+// pipeline is a compiled kernel plus what its source declares: the
+// integer consts (workgroup and tile sizes) and the contract (bindings and
+// uniform fields), so the host never restates them.
 type pipeline struct {
-	k      kernel
-	pipe   *wgpu.ComputePipeline
-	layout *layout
-	consts map[string]int
+	k        kernel
+	pipe     *wgpu.ComputePipeline
+	layout   *layout
+	consts   map[string]int
+	contract *contract
 }
 
 // constant returns the WGSL const name of the kernel's source; a missing
@@ -219,11 +208,15 @@ func (b *Backend) pipeline(k kernel) (*pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := b.layoutFor(k.slots, k.ro)
+	ct, err := parseContract(k.file, src)
 	if err != nil {
 		return nil, err
 	}
-	p := &pipeline{k: k, layout: l, consts: parseConsts(src)}
+	l, err := b.layoutFor(ct.slots, ct.ro)
+	if err != nil {
+		return nil, err
+	}
+	p := &pipeline{k: k, layout: l, consts: parseConsts(src), contract: ct}
 	err = b.errorScope(func() error {
 		var err error
 		p.pipe, err = b.dev.device.TryCreateComputePipeline(&wgpu.ComputePipelineDescriptor{

@@ -15,7 +15,7 @@ func TestAttentionSizesMatchTheShader(t *testing.T) {
 	}
 	c := parseConsts(src)
 	if c["MAX_T"] != attentionMaxT || c["MAX_HD"] != attentionMaxHD {
-		t.Fatalf("attention.wgsl declares MAX_T %d, MAX_HD %d; kernels.go says %d, %d", c["MAX_T"], c["MAX_HD"], attentionMaxT, attentionMaxHD)
+		t.Fatalf("attention.wgsl declares MAX_T %d, MAX_HD %d; attention.go says %d, %d", c["MAX_T"], c["MAX_HD"], attentionMaxT, attentionMaxHD)
 	}
 	for _, tc := range []struct {
 		t, hd int

@@ -1,0 +1,140 @@
+package gpu
+
+import (
+	"fmt"
+	"strings"
+
+	"webmae/engine/backend"
+)
+
+// matmulKernel returns the matmul specialisation for the transposes and
+// the tile height bm (64, the file's own, or 32 or 16 for short products).
+func matmulKernel(transA, transB bool, bm int) kernel {
+	k := kernel{file: "matmul.wgsl", entry: "matmul"}
+	var spec []string
+	if transA {
+		spec = append(spec, "TRANS_A")
+	}
+	if transB {
+		spec = append(spec, "TRANS_B")
+	}
+	if bm != matmulBM {
+		// WG_Y = BM / TM rows of threads, THREADS = WG_X * WG_Y.
+		spec = append(spec, fmt.Sprintf("BM=%d,WG_Y=%d,THREADS=%d", bm, bm/4, 16*bm/4))
+	}
+	k.spec = strings.Join(spec, ",")
+	return k
+}
+
+// matmulBM is matmul.wgsl's own tile height; matmulTileRows picks the
+// height for an M-row product among 64, 32 and 16: the one with the least
+// padded rows ceil(M/bm)*bm, weighted by 1 + BK/bm for the B slab each
+// workgroup stages (BK = 16), ties to the taller tile. A 1-image
+// reconstruction (17 encoder, 65 decoder rows for tiny) takes 32 instead of
+// padding to 64 and 128; batches of hundreds of rows keep 64.
+const matmulBM = 64
+
+func matmulTileRows(m int) int {
+	best, bestCost := matmulBM, 0.0
+	for _, bm := range []int{64, 32, 16} {
+		cost := float64(ceilDiv(m, bm)*bm) * (1 + 16/float64(bm))
+		if bm == matmulBM || cost < bestCost {
+			best, bestCost = bm, cost
+		}
+	}
+	return best
+}
+
+// MatMul implements backend.Kernels.
+func (b *Backend) MatMul(out, a, bm, bias backend.View, p backend.MatMul) {
+	b.matmul(out, backend.View{}, a, bm, bias, p)
+}
+
+// MatMulGELU implements backend.Kernels: the product's epilogue writes both
+// the pre-activation and its GELU. Outputs in one buffer (two writable
+// bindings of a buffer are refused) take MatMul then GELU instead.
+func (b *Backend) MatMulGELU(out, act, a, bm, bias backend.View, p backend.MatMul) {
+	if p.Accumulate || act.Len != out.Len {
+		panic(fmt.Sprintf("gpu: matmul+gelu %+v: act %d, c %d (no accumulate)", p, act.Len, out.Len))
+	}
+	if act.Buf == out.Buf {
+		b.MatMul(out, a, bm, bias, p)
+		b.GELU(act, out)
+		return
+	}
+	b.matmul(out, act, a, bm, bias, p)
+}
+
+// matmul dispatches matmul.wgsl; act, when not empty, receives gelu(C).
+func (b *Backend) matmul(out, act, a, bm, bias backend.View, p backend.MatMul) {
+	if p.M < 0 || p.N < 0 || p.K < 0 || a.Len != p.M*p.K || bm.Len != p.K*p.N || out.Len != p.M*p.N || (!bias.Empty() && bias.Len != p.N) {
+		panic(fmt.Sprintf("gpu: matmul %+v: sizes a=%d b=%d c=%d bias=%d", p, a.Len, bm.Len, out.Len, bias.Len))
+	}
+	if p.M == 0 || p.N == 0 {
+		return
+	}
+	k := matmulKernel(p.TransA, p.TransB, matmulTileRows(p.M))
+	c := b.newCall(k)
+	if c == nil {
+		return
+	}
+	flags := 0
+	if !bias.Empty() {
+		flags |= 1
+	}
+	if p.Accumulate {
+		flags |= 2
+	}
+	// vec4 loads along the stored rows when their length and the view's
+	// offset are multiples of 4 (binding windows start at multiples of
+	// 256 bytes, so the offset inside the binding is too).
+	rowA, rowB := p.K, p.N
+	if p.TransA {
+		rowA = p.M
+	}
+	if p.TransB {
+		rowB = p.K
+	}
+	if rowA%4 == 0 && a.Off%4 == 0 {
+		flags |= 4
+	}
+	if rowB%4 == 0 && bm.Off%4 == 0 {
+		flags |= 8
+	}
+	if !act.Empty() {
+		flags |= 16
+	}
+	c.u("m", p.M)
+	c.u("n", p.N)
+	c.u("k", p.K)
+	c.u("flags", flags)
+	b.bindViews(c, out, a, bm, bias, act)
+	b.dispatch(c, dims{ceilDiv(p.N, c.p.constant("BN")), ceilDiv(p.M, c.p.constant("BM"))})
+}
+
+// columnSum dispatches dst[j] (+)= sum_r src[r*stride + j] for j < dst.Len.
+func (b *Backend) columnSum(dst, src backend.View, rows, stride int, accumulate bool) {
+	if dst.Len == 0 {
+		return
+	}
+	c := b.newCall(kColumnSum)
+	if c == nil {
+		return
+	}
+	flags := 0
+	if accumulate {
+		flags = 1
+	}
+	c.u("rows", rows)
+	c.u("cols", dst.Len)
+	c.u("stride", stride)
+	c.u("flags", flags)
+	b.bindViews(c, dst, src)
+	b.dispatch(c, dims{ceilDiv(dst.Len, c.p.constant("COLS")), 1})
+}
+
+// ColumnSum implements backend.Kernels.
+func (b *Backend) ColumnSum(dst, src backend.View, rows int, accumulate bool) {
+	sameLen("column sum", src.Len, rows*dst.Len)
+	b.columnSum(dst, src, rows, dst.Len, accumulate)
+}

@@ -44,7 +44,6 @@ func MeanFill(cfg model.Config, image []float32, masked []bool) ([]float32, erro
 	return out, nil
 }
 
-
 func checkBaseline(cfg model.Config, image []float32, masked []bool) error {
 	if err := checkGeometry(len(image), cfg.NumChannels, cfg.ImageSize, cfg.ImageSize, cfg.PatchSize); err != nil {
 		return err

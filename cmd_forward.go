@@ -20,7 +20,7 @@ func init() {
 
 func runForward(args []string) error {
 	fs := flag.NewFlagSet("forward", flag.ContinueOnError)
-	modelPath := fs.String("model", "", "model weights (.safetensors, Hugging Face or official MAE names)")
+	modelPath := fs.String("model", "", "model weights (.safetensors, Hugging Face or official MAE names, or the tutorial's keys with a vit-pytorch-mae config)")
 	configPath := fs.String("config", "", "config.json (default: config.json beside the model)")
 	inputs := fs.String("inputs", "", "inputs .safetensors with pixel_values (B,C,H,W) and noise (B,L)")
 	out := fs.String("out", "", "output .safetensors")
@@ -38,6 +38,9 @@ func runForward(args []string) error {
 	}
 	if *steps < 0 || !(*lr > 0) {
 		return fmt.Errorf("--adamw-steps must be >= 0 and --lr > 0")
+	}
+	if cp, ok := tutorialConfigFor(*modelPath, *configPath); ok {
+		return runTutorialForward(cp, *modelPath, *inputs, *out, *backendName, *steps, *lr)
 	}
 	if *configPath == "" {
 		*configPath = filepath.Join(filepath.Dir(*modelPath), model.ConfigFileName)

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"webmae/engine/harness"
+	"webmae/engine/model"
+	"webmae/engine/tutorial"
+)
+
+// tutorialConfigFor returns the config.json a model would be read with
+// (configPath, else NAME.config.json or config.json beside the weights)
+// when that config selects the tutorial's family ("architecture":
+// "vit-pytorch-mae"); ok is false otherwise, and the official loader then
+// reads (and reports on) the same files.
+func tutorialConfigFor(modelPath, configPath string) (path string, ok bool) {
+	candidates := []string{configPath}
+	if configPath == "" {
+		base := strings.TrimSuffix(modelPath, filepath.Ext(modelPath))
+		candidates = []string{base + ".config.json", filepath.Join(filepath.Dir(modelPath), model.ConfigFileName)}
+	}
+	for _, c := range candidates {
+		data, err := os.ReadFile(c)
+		if err != nil {
+			continue
+		}
+		return c, tutorial.IsConfig(data)
+	}
+	return "", false
+}
+
+// runTutorialForward is `webmae forward` for the tutorial's family: loss,
+// logits (to_pixels of every decoded token), mask and grad.<key> under the
+// tutorial's state_dict keys (+ step_losses, step<N>.<key>).
+func runTutorialForward(configPath, modelPath, inputs, out, backendName string, steps int, lr float64) error {
+	cfg, err := tutorial.LoadConfig(configPath)
+	if err != nil {
+		return err
+	}
+	params, err := tutorial.LoadWeightsFile(modelPath, tutorial.NewLayout(cfg))
+	if err != nil {
+		return err
+	}
+	it, _, err := model.LoadSafetensorsFile(inputs)
+	if err != nil {
+		return err
+	}
+	in, err := harness.TutorialInputs(it, cfg)
+	if err != nil {
+		return fmt.Errorf("%s: %w", inputs, err)
+	}
+	k, err := openBackend(backendName)
+	if err != nil {
+		return err
+	}
+	defer k.Release()
+	res, err := harness.RunTutorial(k, cfg, params, in, steps, lr)
+	if err != nil {
+		return err
+	}
+	meta := map[string]string{"backend": k.Name(), "architecture": tutorial.Architecture}
+	if err := model.SaveSafetensorsFile(out, res.Names, res.Tensors, meta, nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "%s: loss %.7g, %d tensors written to %s\n", k.Name(), res.Tensors["loss"].F32[0], len(res.Names), out)
+	return nil
+}

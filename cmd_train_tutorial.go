@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
-	"webmae/engine/tutorial"
 	"webmae/engine/train"
+	"webmae/engine/tutorial"
 )
 
 // tutorialTrainArgs are the `webmae train` flags the tutorial family uses.

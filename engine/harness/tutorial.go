@@ -118,3 +118,12 @@ func CheckTutorialReference(k backend.Kernels, f ReferenceFiles) (Report, error)
 	}
 	return Compare(got, ref, ReferenceLR), nil
 }
+
+// CheckAny runs CheckTutorialReference for a reference whose config
+// selects the tutorial's family, CheckReference otherwise.
+func CheckAny(k backend.Kernels, f ReferenceFiles) (Report, error) {
+	if tutorial.IsConfig(f.Config) {
+		return CheckTutorialReference(k, f)
+	}
+	return CheckReference(k, f)
+}

@@ -13,6 +13,7 @@ import (
 	"webmae/engine/mae"
 	"webmae/engine/model"
 	"webmae/engine/recon"
+	"webmae/engine/tutorial"
 )
 
 // Limits on images given to the page.
@@ -51,8 +52,9 @@ type loadedModel struct {
 	Model  *mae.Model
 	Rec    *recon.Reconstructor
 	Norm   recon.Norm
-	Source string // where it came from, for the status line
-	Fresh  bool   // freshly initialised, never trained
+	Source string         // where it came from, for the status line
+	Tut    *tutorialModel // the tutorial's family (ui/tutorial.go); nil for the official one
+	Fresh  bool           // freshly initialised, never trained
 	// rebuild makes the same model on another backend (after the WebGPU
 	// device is lost); nil for a model trained in the page, which comes
 	// back from its last checkpoint instead.
@@ -148,6 +150,9 @@ func modelFromFiles(k backend.Kernels, files []namedBytes, current model.Config)
 	if weights == nil {
 		return nil, errors.New("choose a .safetensors weights file (with its config.json)")
 	}
+	if cfgFile != nil && tutorial.IsConfig(cfgFile.Data) {
+		return tutorialModelFromFiles(k, weights, cfgFile, pre)
+	}
 	var cfgJSON []byte
 	cfgName := "the current configuration"
 	if cfgFile != nil {
@@ -179,6 +184,9 @@ func modelFromFiles(k backend.Kernels, files []namedBytes, current model.Config)
 // modelFiles are the files of the model download: Hugging Face
 // model.safetensors (F32) and config.json.
 func modelFiles(lm *loadedModel) (weights, config []byte, err error) {
+	if lm.Tut != nil {
+		return tutorialFiles(lm.Tut)
+	}
 	params, err := lm.Model.ReadParams()
 	if err != nil {
 		return nil, nil, fmt.Errorf("download: %w", err)
@@ -230,11 +238,11 @@ func (j reconJob) run() (reconOutput, error) {
 	if err != nil {
 		return reconOutput{}, fmt.Errorf("prepare image: %w", err)
 	}
-	mk, err := j.mask.masking(j.lm.Config)
+	mk, err := j.lm.masking(j.mask)
 	if err != nil {
 		return reconOutput{}, err
 	}
-	res, err := j.lm.Rec.Reconstruct(img, mk)
+	res, err := j.lm.reconstruct(img, mk)
 	if err != nil {
 		return reconOutput{}, err
 	}

@@ -3,33 +3,27 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
 
 	"webmae/engine/harness"
 	"webmae/engine/model"
 	"webmae/engine/tutorial"
 )
 
-// tutorialConfigFor returns the config.json a model would be read with
-// (configPath, else NAME.config.json or config.json beside the weights)
-// when that config selects the tutorial's family ("architecture":
-// "vit-pytorch-mae"); ok is false otherwise, and the official loader then
-// reads (and reports on) the same files.
-func tutorialConfigFor(modelPath, configPath string) (path string, ok bool) {
-	candidates := []string{configPath}
-	if configPath == "" {
-		base := strings.TrimSuffix(modelPath, filepath.Ext(modelPath))
-		candidates = []string{base + ".config.json", filepath.Join(filepath.Dir(modelPath), model.ConfigFileName)}
+// tutorialConfigFor returns the weights file and config.json a model path
+// would be read with (model.ResolveModelFiles) when that config selects
+// the tutorial's family ("architecture": "vit-pytorch-mae"); ok is false
+// otherwise, and the official loader then reads (and reports on) the same
+// files.
+func tutorialConfigFor(modelPath, configPath string) (weights, config string, ok bool) {
+	weights, config, err := model.ResolveModelFiles(modelPath, configPath)
+	if err != nil || config == "" {
+		return "", "", false
 	}
-	for _, c := range candidates {
-		data, err := os.ReadFile(c)
-		if err != nil {
-			continue
-		}
-		return c, tutorial.IsConfig(data)
+	data, err := os.ReadFile(config)
+	if err != nil {
+		return "", "", false
 	}
-	return "", false
+	return weights, config, tutorial.IsConfig(data)
 }
 
 // runTutorialForward is `webmae forward` for the tutorial's family: loss,

@@ -24,8 +24,8 @@ func init() {
 
 func runReconstruct(args []string) error {
 	fs := flag.NewFlagSet("reconstruct", flag.ContinueOnError)
-	modelPath := fs.String("model", "", "model directory (model.safetensors + config.json) or .safetensors file (Hugging Face or official names)")
-	configPath := fs.String("config", "", "config.json (default: beside the model)")
+	modelPath := fs.String("model", "", modelFlagHelp)
+	configPath := fs.String("config", "", configFlagHelp)
 	imagePath := fs.String("image", "", "png or jpeg image (center-cropped to a square and resized to the model's size)")
 	ratio := fs.Float64("ratio", 0.75, "masking ratio: int(L*(1-ratio)) patches stay visible")
 	seed := fs.Uint64("seed", 0, "seed of the random mask")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,15 +11,16 @@ import (
 )
 
 // TestForwardCommandTutorial runs `webmae forward` with a vit-pytorch-mae
-// config on both tutorial references and checks the written file.
+// config on both tutorial references (torch.save and safetensors weights)
+// and checks the written file; a directory with config.json works too.
 func TestForwardCommandTutorial(t *testing.T) {
 	ref := "testdata/tutorial/"
 	for _, c := range []struct {
-		base  string
-		grads int
-	}{{"tutorial_mae", 61}, {"tutorial_mae_identity", 42}} {
+		base, ext string
+		grads     int
+	}{{"tutorial_mae", ".pth", 61}, {"tutorial_mae_identity", ".pth", 42}, {"tutorial_mae_identity", ".safetensors", 42}} {
 		out := filepath.Join(t.TempDir(), "out.safetensors")
-		err := runForward([]string{"--model", ref + c.base + ".safetensors", "--config", ref + c.base + ".config.json",
+		err := runForward([]string{"--model", ref + c.base + c.ext, "--config", ref + c.base + ".config.json",
 			"--inputs", ref + c.base + ".io.safetensors", "--out", out})
 		if err != nil {
 			t.Fatal(err)
@@ -41,6 +43,33 @@ func TestForwardCommandTutorial(t *testing.T) {
 		if len(got) != 3+c.grads {
 			t.Errorf("%s: wrote %d tensors, want %d (loss, logits, mask, %d gradients)", c.base, len(got), 3+c.grads, c.grads)
 		}
+	}
+}
+
+// A directory holding config.json and pytorch_model.bin (the tutorial's
+// torch.save file) is a --model too.
+func TestForwardCommandTutorialDirectory(t *testing.T) {
+	ref := "testdata/tutorial/"
+	dir := t.TempDir()
+	for src, dst := range map[string]string{"tutorial_mae.pth": model.PyTorchModelFileName, "tutorial_mae.config.json": model.ConfigFileName} {
+		b, err := os.ReadFile(ref + src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, dst), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(t.TempDir(), "out.safetensors")
+	if err := runForward([]string{"--model", dir, "--inputs", ref + "tutorial_mae.io.safetensors", "--out", out}); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := model.LoadSafetensorsFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := got["grad.encoder.to_patch_embedding.2.weight"]; !ok {
+		t.Fatalf("no tutorial gradients written: %d tensors", len(got))
 	}
 }
 

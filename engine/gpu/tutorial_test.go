@@ -10,8 +10,9 @@ import (
 )
 
 // TestGPUTutorialMatchesPyTorch runs the tutorial family's forward and
-// backward on the WebGPU backend against its PyTorch references, with the
-// official family's tolerances (harness.Compare).
+// backward on the WebGPU backend against its PyTorch references (weights
+// from the torch.save files), with the official family's tolerances
+// (harness.Compare).
 func TestGPUTutorialMatchesPyTorch(t *testing.T) {
 	read := func(name string) []byte {
 		b, err := os.ReadFile(filepath.Join("../../testdata/tutorial", name))
@@ -28,7 +29,7 @@ func TestGPUTutorialMatchesPyTorch(t *testing.T) {
 			}
 			defer k.Release()
 			rep, err := harness.CheckTutorialReference(k, harness.ReferenceFiles{Name: n, Config: read(n + ".config.json"),
-				Weights: read(n + ".safetensors"), IO: read(n + ".io.safetensors")})
+				Weights: read(n + ".pth"), IO: read(n + ".io.safetensors")})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -11,9 +11,12 @@ import (
 // tutorialCases are the tutorial family's PyTorch references: the shared
 // one (heads*dim_head == dim, enc_to_dec a Linear) and the second shape of
 // make_reference.py (heads == 1 and dim_head == dim: to_out and enc_to_dec
-// are identities).
+// are identities), each as the torch.save state_dict (patch_to_emb.*
+// sharing storage with encoder.to_patch_embedding.*) and as safetensors.
 var tutorialCases = []struct{ base, weights string }{
+	{"tutorial_mae", "tutorial_mae.pth"},
 	{"tutorial_mae", "tutorial_mae.safetensors"},
+	{"tutorial_mae_identity", "tutorial_mae_identity.pth"},
 	{"tutorial_mae_identity", "tutorial_mae_identity.safetensors"},
 }
 

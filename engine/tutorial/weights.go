@@ -147,23 +147,25 @@ func SaveModel(dir string, cfg Config, lay *Layout, params []float32) error {
 	return nil
 }
 
-// ReadWeights parses a tutorial state_dict file's bytes (safetensors) into
-// a flat parameter buffer of lay.
+// ReadWeights parses a tutorial state_dict file's bytes (safetensors or a
+// torch.save checkpoint: model.ReadTensors) into a flat parameter buffer of
+// lay.
 func ReadWeights(data []byte, lay *Layout) ([]float32, error) {
-	tensors, _, err := model.ReadSafetensors(data)
+	tensors, err := model.ReadTensors(data)
 	if err != nil {
 		return nil, err
 	}
 	return LoadWeights(tensors, lay)
 }
 
-// LoadWeightsFile reads a tutorial state_dict file (safetensors).
+// LoadWeightsFile reads a tutorial state_dict file (safetensors or
+// torch.save, within model.LoadTensorsFile's size limit).
 func LoadWeightsFile(path string, lay *Layout) ([]float32, error) {
-	data, err := os.ReadFile(path)
+	tensors, err := model.LoadTensorsFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read weights: %w", err)
+		return nil, err
 	}
-	params, err := ReadWeights(data, lay)
+	params, err := LoadWeights(tensors, lay)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

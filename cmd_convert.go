@@ -42,6 +42,9 @@ func runConvert(args []string) error {
 	if *modelPath == "" || *out == "" {
 		return errors.New("--model and --out are required")
 	}
+	if wp, cp, ok := tutorialConfigFor(*modelPath, *configPath); ok {
+		return convertTutorial(wp, cp, *out, *f16)
+	}
 	cfg, params, format, err := model.LoadModelWithConfig(*modelPath, *configPath)
 	if err != nil {
 		return err

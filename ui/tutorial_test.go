@@ -2,6 +2,7 @@ package ui
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -65,6 +66,21 @@ func TestTutorialModelInPage(t *testing.T) {
 	}
 	if s2.Hand[0] == got[0] {
 		t.Fatal("toggling patch 0 did not flip the shown mask")
+	}
+	// The tutorial's own torch.save file loads the same model.
+	files := tutorialFilesForTest(t)
+	pth, err := os.ReadFile("../testdata/tutorial/tutorial_mae.pth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromPth, err := modelFromFiles(k, []namedBytes{{"tutorial_mae.pth", pth}, files[1]}, model.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := lm.Tut.Model.ReadParams()
+	b, _ := fromPth.Tut.Model.ReadParams()
+	if !slices.Equal(a, b) {
+		t.Fatal("the .pth and the .safetensors load different parameters")
 	}
 	weights, cfgJSON, err := modelFiles(lm)
 	if err != nil {

@@ -324,9 +324,9 @@ func (p *Page) renderModel() app.UI {
 		app.H2().Text("Model"),
 		app.Dl().Class("facts").Body(rows...),
 		app.Div().Class("buttons").Body(
-			app.Label().For("model-input").Class("button").Text("Load .safetensors + config.json…"),
+			app.Label().For("model-input").Class("button").Text("Load .safetensors/.pth + config.json…"),
 			app.Input().Type("file").ID("model-input").Attr("data-testid", "model-input").Class("hidden-input").
-				Accept(".safetensors,.json").Multiple(true).OnChange(p.onModelInput),
+				Accept(".safetensors,.pth,.pt,.bin,.json").Multiple(true).OnChange(p.onModelInput),
 			app.Button().Attr("data-testid", "model-download").Disabled(p.lm == nil).Text("Download").OnClick(p.onDownload),
 		),
 		app.P().Class("hint").Text("Hugging Face ViTMAE or official MAE weight names (e.g. facebook/vit-mae-base), or the tutorial's MAE with its config.json (\"architecture\": \"vit-pytorch-mae\"). The download is model.safetensors + config.json in the model's own format."),

@@ -1,4 +1,4 @@
-// The tutorial's model family in the page: its .safetensors (the tutorial's
+// The tutorial's model family in the page: its torch.save .pth (the tutorial's
 // state_dict keys) + config.json ("architecture": "vit-pytorch-mae") load,
 // the header and model card name the family, the masked view follows the
 // tutorial's rule (int(ratio * L) masked), and the download is the
@@ -17,7 +17,7 @@ after(async () => { await browser?.close(); });
 
 test('a tutorial model loads, reconstructs with its masking rule and downloads in its own format', async () => {
   let n = await seq(page);
-  await page.locator('[data-testid=model-input]').setInputFiles([join(ref, 'tutorial_mae.safetensors'), join(ref, 'tutorial_mae.config.json')]);
+  await page.locator('[data-testid=model-input]').setInputFiles([join(ref, 'tutorial_mae.pth'), join(ref, 'tutorial_mae.config.json')]);
   await page.waitForFunction(() => /^the tutorial's MAE, 32 px/.test(document.querySelector('[data-testid=model-status]').textContent), null, { timeout: 60_000 });
   await nextRecon(page, n);
   assert.match(await page.locator('.model .facts').textContent(), /vit-pytorch-mae/);

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"image/png"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -50,5 +52,36 @@ func TestConvertTutorial(t *testing.T) {
 	err = runConvert([]string{"--model", ref + "tutorial_mae.pth", "--config", ref + "tutorial_mae.config.json", "--out", out, "--f16"})
 	if err == nil || !strings.Contains(err.Error(), "--f16 is not available") {
 		t.Fatalf("--f16: %v", err)
+	}
+}
+
+// `webmae reconstruct` with the tutorial's .pth writes the four panels and
+// masks int(0.7*64) = 44 patches (the official rule would mask 45).
+func TestReconstructTutorial(t *testing.T) {
+	ref := "testdata/tutorial/"
+	out := filepath.Join(t.TempDir(), "recon.png")
+	if err := runReconstruct([]string{"--model", ref + "tutorial_mae.pth", "--config", ref + "tutorial_mae.config.json",
+		"--image", "testdata/images/chelsea.png", "--ratio", "0.7", "--out", out, "--backend", "cpu"}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dy() != 6*32 || b.Dx() < 4*6*32 {
+		t.Fatalf("strip %v", b)
+	}
+	cfg, err := tutorial.LoadConfig(ref + "tutorial_mae.config.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk, err := cfg.RandomMask(0.7, 0)
+	if err != nil || mk.L-mk.K != 44 {
+		t.Fatalf("mask of %d patches: %v", mk.L-mk.K, err)
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -88,6 +89,44 @@ func TestForwardCommandTutorialErrors(t *testing.T) {
 		err := runForward(c.args)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("forward %v: error %v, want one mentioning %q", c.args, err, c.want)
+		}
+	}
+}
+
+// With --adamw-steps the tutorial family writes step_losses and the
+// parameters after the steps: the tensors the MAE does not use
+// (encoder.cls_token, encoder.mlp_head.*) come out unchanged, every used
+// one has moved, and the loss on the same batch falls.
+func TestForwardCommandTutorialAdamW(t *testing.T) {
+	ref := "testdata/tutorial/"
+	out := filepath.Join(t.TempDir(), "out.safetensors")
+	if err := runForward([]string{"--model", ref + "tutorial_mae.pth", "--config", ref + "tutorial_mae.config.json",
+		"--inputs", ref + "tutorial_mae.io.safetensors", "--out", out, "--adamw-steps", "3", "--lr", "1e-3"}); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := model.LoadSafetensorsFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _, err := model.LoadSafetensorsFile(ref + "tutorial_mae.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sl := got["step_losses"].F32
+	if len(sl) != 3 || sl[0] != got["loss"].F32[0] || !(sl[2] < sl[0]) {
+		t.Fatalf("step_losses %v, loss %v", sl, got["loss"].F32)
+	}
+	for name, b := range before {
+		if strings.HasPrefix(name, "patch_to_emb.") {
+			continue
+		}
+		a, ok := got["step3."+name]
+		if !ok {
+			t.Fatalf("step3.%s not written", name)
+		}
+		unused := name == "encoder.cls_token" || strings.HasPrefix(name, "encoder.mlp_head.")
+		if moved := !slices.Equal(a.F32, b.F32); moved == unused {
+			t.Errorf("%s: moved %v after 3 AdamW steps", name, moved)
 		}
 	}
 }

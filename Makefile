@@ -40,6 +40,8 @@ test-go:
 test-fuzz:
 	$(GO) test ./engine/model -run '^$$' -fuzz '^FuzzReadSafetensors$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./engine/model -run '^$$' -fuzz '^FuzzParseConfig$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./engine/model -run '^$$' -fuzz '^FuzzReadPyTorch$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./engine/tutorial -run '^$$' -fuzz '^FuzzParseConfig$$' -fuzztime $(FUZZTIME)
 
 # Browser tests: Playwright (playwright-core) driving Debian's chromium,
 # headless, WebGPU on SwiftShader; screenshots land in e2e/artifacts/.

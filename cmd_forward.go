@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"webmae/engine/harness"
 	"webmae/engine/model"
@@ -20,8 +19,8 @@ func init() {
 
 func runForward(args []string) error {
 	fs := flag.NewFlagSet("forward", flag.ContinueOnError)
-	modelPath := fs.String("model", "", "model weights (.safetensors, Hugging Face or official MAE names)")
-	configPath := fs.String("config", "", "config.json (default: config.json beside the model)")
+	modelPath := fs.String("model", "", modelFlagHelp)
+	configPath := fs.String("config", "", configFlagHelp)
 	inputs := fs.String("inputs", "", "inputs .safetensors with pixel_values (B,C,H,W) and noise (B,L)")
 	out := fs.String("out", "", "output .safetensors")
 	backendName := fs.String("backend", "cpu", "compute backend: cpu, gpu or auto")
@@ -39,20 +38,12 @@ func runForward(args []string) error {
 	if *steps < 0 || !(*lr > 0) {
 		return fmt.Errorf("--adamw-steps must be >= 0 and --lr > 0")
 	}
-	if *configPath == "" {
-		*configPath = filepath.Join(filepath.Dir(*modelPath), model.ConfigFileName)
+	if wp, cp, ok := tutorialConfigFor(*modelPath, *configPath); ok {
+		return runTutorialForward(cp, wp, *inputs, *out, *backendName, *steps, *lr)
 	}
-	cfg, err := model.LoadConfig(*configPath)
+	cfg, params, _, err := model.LoadModelWithConfig(*modelPath, *configPath)
 	if err != nil {
 		return err
-	}
-	wt, _, err := model.LoadSafetensorsFile(*modelPath)
-	if err != nil {
-		return err
-	}
-	params, _, err := model.LoadWeights(wt, cfg, model.NewLayout(cfg))
-	if err != nil {
-		return fmt.Errorf("%s: %w", *modelPath, err)
 	}
 	it, _, err := model.LoadSafetensorsFile(*inputs)
 	if err != nil {

@@ -24,8 +24,8 @@ func init() {
 
 func runReconstruct(args []string) error {
 	fs := flag.NewFlagSet("reconstruct", flag.ContinueOnError)
-	modelPath := fs.String("model", "", "model directory (model.safetensors + config.json) or .safetensors file (Hugging Face or official names)")
-	configPath := fs.String("config", "", "config.json (default: beside the model)")
+	modelPath := fs.String("model", "", modelFlagHelp)
+	configPath := fs.String("config", "", configFlagHelp)
 	imagePath := fs.String("image", "", "png or jpeg image (center-cropped to a square and resized to the model's size)")
 	ratio := fs.Float64("ratio", 0.75, "masking ratio: int(L*(1-ratio)) patches stay visible")
 	seed := fs.Uint64("seed", 0, "seed of the random mask")
@@ -41,6 +41,9 @@ func runReconstruct(args []string) error {
 	}
 	if *modelPath == "" || *imagePath == "" || *out == "" {
 		return errors.New("--model, --image and --out are required")
+	}
+	if wp, cp, ok := tutorialConfigFor(*modelPath, *configPath); ok {
+		return reconstructTutorial(wp, cp, *modelPath, *imagePath, *out, *backendName, *ratio, *seed, *block, *scale)
 	}
 	cfg, params, format, err := model.LoadModelWithConfig(*modelPath, *configPath)
 	if err != nil {
@@ -95,15 +98,7 @@ func runReconstruct(args []string) error {
 		return err
 	}
 
-	s := *scale
-	if s < 1 {
-		s = max(1, (192+cfg.ImageSize-1)/cfg.ImageSize)
-	}
-	pix, w, h, err := recon.Strip(res, norm, 4*s, s)
-	if err != nil {
-		return err
-	}
-	if err := writePNG(*out, &image.RGBA{Pix: pix, Stride: 4 * w, Rect: image.Rect(0, 0, w, h)}); err != nil {
+	if err := writeStrip(*out, res, norm, cfg.ImageSize, *scale); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "model: %s (%s names, %d px, patch %d), %s, on %s\n", *modelPath, format, cfg.ImageSize, cfg.PatchSize, normNote, k.Name())
@@ -117,6 +112,19 @@ func runReconstruct(args []string) error {
 	fmt.Printf("masked %d of %d patches: masked-patch MSE %.4f (normalised pixels), PSNR %.2f dB\n",
 		res.NumMasked(), cfg.NumPatches(), res.MSE, res.PSNR)
 	return nil
+}
+
+// writeStrip writes the four panels of res side by side as a PNG,
+// magnified by scale (< 1: panels at least 192 px).
+func writeStrip(out string, res recon.Result, norm recon.Norm, imageSize, scale int) error {
+	if scale < 1 {
+		scale = max(1, (192+imageSize-1)/imageSize)
+	}
+	pix, w, h, err := recon.Strip(res, norm, 4*scale, scale)
+	if err != nil {
+		return err
+	}
+	return writePNG(out, &image.RGBA{Pix: pix, Stride: 4 * w, Rect: image.Rect(0, 0, w, h)})
 }
 
 // modelNorm reads the normalisation from the preprocessor_config.json

@@ -49,6 +49,8 @@ func runTrain(args []string) error {
 	holdout := fs.String("holdout", "", "comma-separated image names to hold out (default: a fixed quarter of the images chosen by name hash)")
 	f16 := fs.Bool("f16", false, "store model.safetensors in half precision")
 	every := fs.Duration("checkpoint-every", train.DefaultCheckpointEvery, "wall time between checkpoints")
+	configPath := fs.String("config", "", "a vit-pytorch-mae config.json: train the tutorial's model family instead of a preset")
+	initPath := fs.String("init", "", "with --config: start from these weights (the tutorial's keys) instead of a fresh initialisation")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -60,6 +62,11 @@ func runTrain(args []string) error {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *configPath != "" || *initPath != "" {
+		return trainWithConfig(tutorialTrainArgs{config: *configPath, init: *initPath, data: *data, out: *out, backend: *backendName,
+			holdout: splitHoldout(*holdout), opts: train.Options{Steps: *steps, Batch: *batch, BaseLR: *baseLR, Warmup: *warmup,
+				Seed: *seed, MaskRatio: *maskRatio}}, set)
+	}
 
 	opts := train.Options{Steps: *steps, Batch: *batch, BaseLR: *baseLR, Warmup: *warmup, Seed: *seed,
 		MaskRatio: *maskRatio, EvalEvery: *evalEvery, EvalImages: *evalImages, F16: *f16}

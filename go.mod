@@ -5,6 +5,7 @@ go 1.26
 require (
 	github.com/gowebapi/webapi v0.0.0-20221221115732-41cedfc27a0b
 	github.com/maxence-charriere/go-app/v10 v10.1.11
+	github.com/nlpodyssey/gopickle v0.2.0
 	github.com/nlpodyssey/safetensors v0.0.0-20250209183917-bfb01cc25f7c
 	github.com/oliverbestmann/webgpu v1.0.0
 	github.com/schollz/progressbar/v3 v3.19.1

@@ -30,6 +30,7 @@ fi
 # /bench comparison when e2e's devDependencies are installed.
 mkdir -p public/web/reference
 cp testdata/reference/*.json testdata/reference/*.safetensors public/web/reference/
+cp testdata/tutorial/*.json testdata/tutorial/*.safetensors public/web/reference/
 tfjs=e2e/node_modules/@tensorflow
 if [ -f "$tfjs/tfjs/dist/tf.min.js" ] && [ -f "$tfjs/tfjs-backend-webgpu/dist/tf-backend-webgpu.min.js" ]; then
   mkdir -p public/web/vendor

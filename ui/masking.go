@@ -59,10 +59,10 @@ func (s maskState) withRatio(r float64) maskState {
 	return s
 }
 
-// toggle flips patch i of the current mask by hand; the ratio follows the
-// new count of removed patches.
-func (s maskState) toggle(cfg model.Config, i int) (maskState, error) {
-	mk, err := s.masking(cfg)
+// toggle flips patch i of the current mask (as the model family's masking
+// makes it) by hand; the ratio follows the new count of removed patches.
+func (s maskState) toggle(masking func(maskState) (model.Masking, error), i int) (maskState, error) {
+	mk, err := masking(s)
 	if err != nil {
 		return s, err
 	}

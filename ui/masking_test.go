@@ -51,7 +51,7 @@ func TestMaskingToggle(t *testing.T) {
 	s := maskState{Ratio: 0.75, Seed: 1}
 	mk0, _ := s.masking(cfg)
 	before := recon.Masked(mk0, 0)
-	s2, err := s.toggle(cfg, 5)
+	s2, err := s.toggle(byConfig(cfg), 5)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestMaskingToggle(t *testing.T) {
 	if s3 := s2.withRatio(0.5); s3.Hand != nil {
 		t.Error("the slider keeps the hand-made mask")
 	}
-	if _, err := s2.toggle(cfg, 64); err == nil {
+	if _, err := s2.toggle(byConfig(cfg), 64); err == nil {
 		t.Error("toggling patch 64 of 64 succeeded")
 	}
 	// a mask of another model size is dropped
@@ -83,7 +83,12 @@ func TestMaskingToggle(t *testing.T) {
 	for i := range all {
 		all[i] = i != 3
 	}
-	if _, err := (maskState{Hand: all}).toggle(mustPreset(t, model.PresetMicro), 3); err == nil {
+	if _, err := (maskState{Hand: all}).toggle(byConfig(mustPreset(t, model.PresetMicro)), 3); err == nil {
 		t.Error("masking every patch succeeded")
 	}
+}
+
+// byConfig is the official family's masking for cfg.
+func byConfig(cfg model.Config) func(maskState) (model.Masking, error) {
+	return func(s maskState) (model.Masking, error) { return s.masking(cfg) }
 }

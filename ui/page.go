@@ -387,7 +387,7 @@ func (p *Page) onMaskedClick(ctx app.Context, e app.Event) {
 	g := p.lm.Config.GridSize()
 	col := min(int(e.Get("offsetX").Float()/w*float64(g)), g-1)
 	row := min(int(e.Get("offsetY").Float()/h*float64(g)), g-1)
-	ms, err := p.mask.toggle(p.lm.Config, row*g+max(col, 0))
+	ms, err := p.mask.toggle(p.lm.masking, row*g+max(col, 0))
 	if err != nil {
 		p.errMsg = err.Error()
 		return
@@ -403,7 +403,7 @@ func (p *Page) requestRecon(ctx app.Context) {
 	if p.lm == nil || pic == nil {
 		return
 	}
-	mk, err := p.mask.masking(p.lm.Config)
+	mk, err := p.lm.masking(p.mask)
 	if err != nil {
 		p.errMsg = err.Error()
 		return

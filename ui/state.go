@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 
@@ -13,6 +14,7 @@ import (
 	"webmae/engine/mae"
 	"webmae/engine/model"
 	"webmae/engine/recon"
+	"webmae/engine/tutorial"
 )
 
 // Limits on images given to the page.
@@ -51,8 +53,9 @@ type loadedModel struct {
 	Model  *mae.Model
 	Rec    *recon.Reconstructor
 	Norm   recon.Norm
-	Source string // where it came from, for the status line
-	Fresh  bool   // freshly initialised, never trained
+	Source string         // where it came from, for the status line
+	Tut    *tutorialModel // the tutorial's family (ui/tutorial.go); nil for the official one
+	Fresh  bool           // freshly initialised, never trained
 	// rebuild makes the same model on another backend (after the WebGPU
 	// device is lost); nil for a model trained in the page, which comes
 	// back from its last checkpoint instead.
@@ -119,8 +122,8 @@ func describeConfig(c model.Config) string {
 	return fmt.Sprintf("%d px, patch %d, %dx%d", c.ImageSize, c.PatchSize, c.HiddenSize, c.NumHiddenLayers)
 }
 
-// modelFromFiles loads a model from the files a person chose: one
-// .safetensors file, its config.json (optional when the weights fit the
+// modelFromFiles loads a model from the files a person chose: one weights
+// file (.safetensors, or a torch.save .pth/.pt/.bin), its config.json (optional when the weights fit the
 // current configuration) and optionally preprocessor_config.json for the
 // normalisation.
 func modelFromFiles(k backend.Kernels, files []namedBytes, current model.Config) (*loadedModel, error) {
@@ -129,9 +132,9 @@ func modelFromFiles(k backend.Kernels, files []namedBytes, current model.Config)
 		f := &files[i]
 		name := strings.ToLower(path.Base(f.Name))
 		switch {
-		case strings.HasSuffix(name, ".safetensors"):
+		case isWeightsName(name):
 			if weights != nil {
-				return nil, fmt.Errorf("choose one .safetensors file, not %s and %s", weights.Name, f.Name)
+				return nil, fmt.Errorf("choose one weights file, not %s and %s", weights.Name, f.Name)
 			}
 			weights = f
 		case strings.Contains(name, "preprocessor") && strings.HasSuffix(name, ".json"):
@@ -142,11 +145,14 @@ func modelFromFiles(k backend.Kernels, files []namedBytes, current model.Config)
 			}
 			cfgFile = f
 		default:
-			return nil, fmt.Errorf("%s is neither a .safetensors weights file nor a .json config", f.Name)
+			return nil, fmt.Errorf("%s is neither a weights file (%s) nor a .json config", f.Name, strings.Join(weightsSuffixes, ", "))
 		}
 	}
 	if weights == nil {
-		return nil, errors.New("choose a .safetensors weights file (with its config.json)")
+		return nil, errors.New("choose a .safetensors or .pth weights file (with its config.json)")
+	}
+	if cfgFile != nil && tutorial.IsConfig(cfgFile.Data) {
+		return tutorialModelFromFiles(k, weights, cfgFile, pre)
 	}
 	var cfgJSON []byte
 	cfgName := "the current configuration"
@@ -176,9 +182,20 @@ func modelFromFiles(k backend.Kernels, files []namedBytes, current model.Config)
 	return newLoadedModel(k, cfg, params, norm, fmt.Sprintf("%s (%s names)", weights.Name, format))
 }
 
+// weightsSuffixes are the file name endings of weights files the page
+// reads (model.ReadTensors tells the formats apart by content).
+var weightsSuffixes = []string{".safetensors", ".pth", ".pt", ".bin"}
+
+func isWeightsName(name string) bool {
+	return slices.ContainsFunc(weightsSuffixes, func(s string) bool { return strings.HasSuffix(name, s) })
+}
+
 // modelFiles are the files of the model download: Hugging Face
 // model.safetensors (F32) and config.json.
 func modelFiles(lm *loadedModel) (weights, config []byte, err error) {
+	if lm.Tut != nil {
+		return tutorialFiles(lm.Tut)
+	}
 	params, err := lm.Model.ReadParams()
 	if err != nil {
 		return nil, nil, fmt.Errorf("download: %w", err)
@@ -230,11 +247,11 @@ func (j reconJob) run() (reconOutput, error) {
 	if err != nil {
 		return reconOutput{}, fmt.Errorf("prepare image: %w", err)
 	}
-	mk, err := j.mask.masking(j.lm.Config)
+	mk, err := j.lm.masking(j.mask)
 	if err != nil {
 		return reconOutput{}, err
 	}
-	res, err := j.lm.Rec.Reconstruct(img, mk)
+	res, err := j.lm.reconstruct(img, mk)
 	if err != nil {
 		return reconOutput{}, err
 	}

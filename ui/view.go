@@ -71,7 +71,7 @@ func (p *Page) progressBar(v float64) app.UI {
 func (p *Page) renderHeader() app.UI {
 	modelText := "loading…"
 	if p.lm != nil {
-		modelText = fmt.Sprintf("%s · %s params · %s", describeConfig(p.lm.Config), fmtParams(p.lm.Model.Layout.Total), p.lm.Source)
+		modelText = fmt.Sprintf("%s · %s params · %s", p.lm.describe(), fmtParams(p.lm.paramCount()), p.lm.Source)
 	}
 	return app.Header().Class("top").Body(
 		app.Div().Class("brand").Body(
@@ -306,9 +306,11 @@ var previewNames = [4]string{"original", "masked", "recon", "+ visible"}
 
 func (p *Page) renderModel() app.UI {
 	var rows []app.UI
-	if lm := p.lm; lm != nil {
+	kv := func(k, v string) app.UI { return app.Div().Body(app.Dt().Text(k), app.Dd().Text(v)) }
+	if lm := p.lm; lm != nil && lm.Tut != nil {
+		rows = tutorialRows(lm, kv)
+	} else if lm != nil {
 		c := lm.Config
-		kv := func(k, v string) app.UI { return app.Div().Body(app.Dt().Text(k), app.Dd().Text(v)) }
 		rows = append(rows,
 			kv("source", lm.Source),
 			kv("input", fmt.Sprintf("%d×%d, %d channel(s), patch %d (%d patches)", c.ImageSize, c.ImageSize, c.NumChannels, c.PatchSize, c.NumPatches())),
@@ -322,11 +324,11 @@ func (p *Page) renderModel() app.UI {
 		app.H2().Text("Model"),
 		app.Dl().Class("facts").Body(rows...),
 		app.Div().Class("buttons").Body(
-			app.Label().For("model-input").Class("button").Text("Load .safetensors + config.json…"),
+			app.Label().For("model-input").Class("button").Text("Load .safetensors/.pth + config.json…"),
 			app.Input().Type("file").ID("model-input").Attr("data-testid", "model-input").Class("hidden-input").
-				Accept(".safetensors,.json").Multiple(true).OnChange(p.onModelInput),
+				Accept(".safetensors,.pth,.pt,.bin,.json").Multiple(true).OnChange(p.onModelInput),
 			app.Button().Attr("data-testid", "model-download").Disabled(p.lm == nil).Text("Download").OnClick(p.onDownload),
 		),
-		app.P().Class("hint").Text("Hugging Face ViTMAE or official MAE weight names (e.g. facebook/vit-mae-base). The download is model.safetensors + config.json in Hugging Face format."),
+		app.P().Class("hint").Text("Hugging Face ViTMAE or official MAE weight names (e.g. facebook/vit-mae-base), or the tutorial's MAE with its config.json (\"architecture\": \"vit-pytorch-mae\"). The download is model.safetensors + config.json in the model's own format."),
 	)
 }

@@ -28,7 +28,7 @@ async function result(page, path, timeout) {
   return r;
 }
 
-test('the four PyTorch reference cases pass on WebGPU and on the CPU backend', { timeout: SELFTEST_MS + 30_000 }, async () => {
+test('the six PyTorch reference cases pass on WebGPU and on the CPU backend', { timeout: SELFTEST_MS + 30_000 }, async () => {
   const page = await open(browser);
   const r = await result(page, '/selftest', SELFTEST_MS);
   await shot(page, 'selftest');
@@ -42,8 +42,9 @@ test('the four PyTorch reference cases pass on WebGPU and on the CPU backend', {
   for (const backend of ['webgpu', 'cpu']) {
     const cases = r.cases.filter((c) => c.backend === backend);
     assert.deepEqual(cases.map((c) => c.name).sort(),
-      ['mae_tiny.safetensors', 'mae_tiny.timm.safetensors', 'mae_tiny_normpix.safetensors', 'mae_tiny_normpix.timm.safetensors'],
-      `${backend}: all four reference cases ran`);
+      ['mae_tiny.safetensors', 'mae_tiny.timm.safetensors', 'mae_tiny_normpix.safetensors', 'mae_tiny_normpix.timm.safetensors',
+        'tutorial_mae.safetensors', 'tutorial_mae_identity.safetensors'],
+      `${backend}: all six reference cases ran (four official, two of the tutorial's family)`);
     for (const c of cases) assert.ok(c.ok, `${backend} ${c.name}: ${c.error || (c.failures || []).join('; ')}`);
   }
   assert.equal(r.status, 'pass', r.error);

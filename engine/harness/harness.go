@@ -25,6 +25,12 @@ type Inputs struct {
 // InputsFromTensors takes pixel_values and noise from a reference-style
 // inputs file (other tensors are ignored) and checks them against cfg.
 func InputsFromTensors(t map[string]model.HostTensor, cfg model.Config) (Inputs, error) {
+	return InputsOfShape(t, cfg.NumChannels, cfg.ImageSize, cfg.NumPatches())
+}
+
+// InputsOfShape is InputsFromTensors for images of c channels, s x s
+// pixels and l patches (any model family).
+func InputsOfShape(t map[string]model.HostTensor, c, s, l int) (Inputs, error) {
 	pv, ok := t["pixel_values"]
 	if !ok || pv.IsInt() {
 		return Inputs{}, fmt.Errorf("inputs: no float tensor pixel_values")
@@ -33,7 +39,6 @@ func InputsFromTensors(t map[string]model.HostTensor, cfg model.Config) (Inputs,
 	if !ok || nz.IsInt() {
 		return Inputs{}, fmt.Errorf("inputs: no float tensor noise")
 	}
-	c, s, l := cfg.NumChannels, cfg.ImageSize, cfg.NumPatches()
 	if len(pv.Shape) != 4 || pv.Shape[1] != c || pv.Shape[2] != s || pv.Shape[3] != s || pv.Shape[0] < 1 {
 		return Inputs{}, fmt.Errorf("inputs: pixel_values shape %v, want (B, %d, %d, %d)", pv.Shape, c, s, s)
 	}

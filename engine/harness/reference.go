@@ -15,8 +15,9 @@ const (
 )
 
 // ReferenceFiles is one reference model: its config, its weights (under
-// Hugging Face or official names) and its inputs/outputs file, as bytes
-// (so the browser self-test can fetch them).
+// Hugging Face or official names, in any format model.ReadTensors reads)
+// and its inputs/outputs file, as bytes (so the browser self-test can
+// fetch them).
 type ReferenceFiles struct {
 	Name                string
 	Config, Weights, IO []byte
@@ -29,7 +30,7 @@ func CheckReference(k backend.Kernels, f ReferenceFiles) (Report, error) {
 	if err != nil {
 		return Report{}, fmt.Errorf("%s: %w", f.Name, err)
 	}
-	wt, _, err := model.ReadSafetensors(f.Weights)
+	wt, err := model.ReadTensors(f.Weights)
 	if err != nil {
 		return Report{}, fmt.Errorf("%s weights: %w", f.Name, err)
 	}

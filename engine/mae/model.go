@@ -147,18 +147,24 @@ func (m *Model) allocMoments() {
 func (m *Model) AdamW(lr float64) {
 	m.allocMoments()
 	m.steps++
-	t := float64(m.steps)
+	ApplyAdamW(m.K, m.Params, m.Grads, m.m, m.v, m.Layout.Groups[model.GroupDecay], m.Layout.Groups[model.GroupNoDecay], m.steps, lr)
+}
+
+// ApplyAdamW is the AdamW update of step t (1-based) with the official
+// recipe's hyper-parameters over two contiguous ranges of a flat layout:
+// decay (weight decay WeightDecay) and noDecay (none). Parameters, gradients
+// and both moments share the layout. Every model family uses it.
+func ApplyAdamW(k backend.Kernels, params, grads, mom, vel backend.Buffer, decay, noDecay model.Span, t int, lr float64) {
 	h := backend.AdamW{
 		LR: float32(lr), Beta1: Beta1, Beta2: Beta2, Eps: AdamEps,
-		BiasCorr1: float32(1 - math.Pow(Beta1, t)), BiasCorr2: float32(1 - math.Pow(Beta2, t)),
+		BiasCorr1: float32(1 - math.Pow(Beta1, float64(t))), BiasCorr2: float32(1 - math.Pow(Beta2, float64(t))),
 	}
-	for _, g := range []model.Group{model.GroupDecay, model.GroupNoDecay} {
-		s := m.Layout.Groups[g]
+	for i, s := range []model.Span{decay, noDecay} {
 		h.WeightDecay = 0
-		if g == model.GroupDecay {
+		if i == 0 {
 			h.WeightDecay = WeightDecay
 		}
 		view := func(b backend.Buffer) backend.View { return backend.View{Buf: b, Off: s.Off, Len: s.Len} }
-		m.K.AdamWStep(view(m.Params), view(m.Grads), view(m.m), view(m.v), h)
+		k.AdamWStep(view(params), view(grads), view(mom), view(vel), h)
 	}
 }

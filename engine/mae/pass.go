@@ -55,11 +55,20 @@ func (m *Model) NewPass(b, k int) (*Pass, error) {
 		return nil, fmt.Errorf("new pass: keeping %d of %d patches: need 1 <= keep < %d", k, l, l)
 	}
 	kn := m.K
-	f := func(n int) backend.View { return backend.Whole(kn.NewBuffer(n)) }
-	idx := func(n int) backend.View { return backend.Whole(kn.NewIndexBuffer(n)) }
+	p := buildPass(c, m.Layout, b, k,
+		func(n int) backend.View { return backend.Whole(kn.NewBuffer(n)) },
+		func(n int) backend.View { return backend.Whole(kn.NewIndexBuffer(n)) })
+	p.m = m
+	return p, nil
+}
+
+// buildPass lays out a pass's activations, allocating each with f (float32)
+// or idx (int32); PassElements counts with the same code.
+func buildPass(c model.Config, lay *model.Layout, b, k int, f, idx func(n int) backend.View) *Pass {
+	l := c.NumPatches()
 	D, Dd, PD := c.HiddenSize, c.DecoderHiddenSize, c.PatchDim()
 	te, td := 1+k, 1+l
-	p := &Pass{m: m, B: b, K: k, numMasked: float32(b * (l - k))}
+	p := &Pass{B: b, K: k, numMasked: float32(b * (l - k))}
 	p.images = f(b * c.NumChannels * c.ImageSize * c.ImageSize)
 	p.patches = f(b * l * PD)
 	p.target = p.patches
@@ -86,11 +95,11 @@ func (m *Model) NewPass(b, k int) (*Pass, error) {
 		return acts
 	}
 	x0 := f(b * te * D)
-	p.enc = blocks(m.Layout.Spans.Enc, x0, te, D, c.IntermediateSize, c.NumAttentionHeads)
+	p.enc = blocks(lay.Spans.Enc, x0, te, D, c.IntermediateSize, c.NumAttentionHeads)
 	p.encOut, p.encMean, p.encRstd = f(b*te*D), f(b*te), f(b*te)
 	p.decIn = f(b * te * Dd)
 	z0 := f(b * td * Dd)
-	p.dec = blocks(m.Layout.Spans.Dec, z0, td, Dd, c.DecoderIntermediateSize, c.DecoderNumAttentionHeads)
+	p.dec = blocks(lay.Spans.Dec, z0, td, Dd, c.DecoderIntermediateSize, c.DecoderNumAttentionHeads)
 	p.decOut, p.decMean, p.decRstd = f(b*td*Dd), f(b*td), f(b*td)
 	p.pred, p.loss = f(b*td*PD), f(1)
 
@@ -100,7 +109,7 @@ func (m *Model) NewPass(b, k int) (*Pass, error) {
 	p.dln, p.datt, p.dqkv = f(maxRowsD), f(maxRowsD), f(3*maxRowsD)
 	p.dhid, p.dact = f(maxHid), f(maxHid)
 	p.dpred, p.ddecIn, p.demb = f(b*td*PD), f(b*te*Dd), f(b*l*D)
-	return p, nil
+	return p
 }
 
 // encIn is the encoder input (B, 1+K, D).

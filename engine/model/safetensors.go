@@ -79,6 +79,7 @@ var supportedDTypes = map[string]safetensors.DType{
 	"F32":  safetensors.F32,
 	"F16":  safetensors.F16,
 	"BF16": safetensors.BF16,
+	"F64":  safetensors.F64,
 	"I64":  safetensors.I64,
 }
 
@@ -91,8 +92,9 @@ type headerEntry struct {
 	end   uint64
 }
 
-// ReadSafetensors parses a whole safetensors file. F32, F16 and BF16
-// tensors are returned as float32, I64 tensors as int64; any other dtype is
+// ReadSafetensors parses a whole safetensors file. F32, F16, BF16 and F64
+// tensors are returned as float32 (F64 rounded to nearest: PyTorch float64
+// reference outputs), I64 tensors as int64; any other dtype is
 // an error. Every structural problem (a header longer than the file,
 // offsets out of range, overlapping or leaving holes, a shape that does not
 // match its byte size, duplicate names) is an error naming the tensor.
@@ -205,7 +207,7 @@ func parseHeader(hdr []byte) ([]headerEntry, map[string]string, error) {
 func (r rawEntry) entry(name string) (headerEntry, error) {
 	dt, ok := supportedDTypes[r.DType]
 	if !ok {
-		return headerEntry{}, fmt.Errorf("unsupported dtype %q (supported: F32, F16, BF16, I64)", r.DType)
+		return headerEntry{}, fmt.Errorf("unsupported dtype %q (supported: F32, F16, BF16, F64, I64)", r.DType)
 	}
 	if len(r.DataOffsets) != 2 {
 		return headerEntry{}, fmt.Errorf("data_offsets has %d values, want 2", len(r.DataOffsets))
@@ -291,6 +293,11 @@ func decodeTensor(v safetensors.TensorView, shape []int) (HostTensor, error) {
 		t.F32 = make([]float32, n)
 		for i := range t.F32 {
 			t.F32[i] = math.Float32frombits(uint32(binary.LittleEndian.Uint16(raw[2*i:])) << 16)
+		}
+	case safetensors.F64:
+		t.F32 = make([]float32, n)
+		for i := range t.F32 {
+			t.F32[i] = float32(math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:])))
 		}
 	case safetensors.I64:
 		t.I64 = make([]int64, n)

@@ -274,7 +274,7 @@ func malformedCases(t testing.TB) []struct {
 		{"reversed offsets", rawFile(`{"a":{"dtype":"F32","shape":[0],"data_offsets":[4,0]}}`, make([]byte, 4)), []string{`"a"`, "reversed"}},
 		{"three offsets", rawFile(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4,8]}}`, make([]byte, 4)), []string{`"a"`, "data_offsets has 3"}},
 		{"unknown dtype", rawFile(`{"q":{"dtype":"F8_E4M3","shape":[1],"data_offsets":[0,1]}}`, make([]byte, 1)), []string{`"q"`, "unsupported dtype", "F8_E4M3"}},
-		{"unsupported dtype", rawFile(`{"d":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}}`, make([]byte, 8)), []string{`"d"`, "unsupported dtype"}},
+		{"unsupported dtype", rawFile(`{"d":{"dtype":"I32","shape":[1],"data_offsets":[0,4]}}`, make([]byte, 4)), []string{`"d"`, "unsupported dtype"}},
 		{"shape/size mismatch", rawFile(`{"m":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}`, make([]byte, 8)), []string{`"m"`, "needs 12 bytes"}},
 		{"overflowing shape", rawFile(`{"o":{"dtype":"F32","shape":[2147483647,2147483647,2147483647],"data_offsets":[0,8]}}`, make([]byte, 8)), []string{`"o"`, "overflows"}},
 		{"huge dimension", rawFile(`{"o":{"dtype":"F32","shape":[4294967296,0],"data_offsets":[0,0]}}`, nil), []string{`"o"`, "too large"}},

@@ -220,8 +220,12 @@ func StripCommonPrefix(tensors map[string]HostTensor) map[string]HostTensor {
 // (SinCos2D) when absent; every other tensor must be present with its exact
 // shape. Missing, unexpected, mis-shaped and integer tensors are all
 // reported, by name, in one error.
+//
+// An encoder-only checkpoint (no decoder weights at all, e.g. the official
+// mae_pretrain_vit_*.pth or a Hugging Face ViTMAEModel) is refused with an
+// error wrapping ErrEncoderOnly that names the missing weights.
 func LoadWeights(tensors map[string]HostTensor, cfg Config, lay *Layout) (params []float32, format WeightFormat, err error) {
-	tensors = StripCommonPrefix(tensors)
+	tensors = addViTPrefix(StripCommonPrefix(tensors))
 	names := make([]string, 0, len(tensors))
 	for name := range tensors {
 		names = append(names, name)
@@ -229,6 +233,9 @@ func LoadWeights(tensors map[string]HostTensor, cfg Config, lay *Layout) (params
 	format, err = DetectWeightFormat(names)
 	if err != nil {
 		return nil, 0, fmt.Errorf("load weights: %w", err)
+	}
+	if !slices.ContainsFunc(names, func(n string) bool { return isDecoderName(n, format) }) {
+		return nil, format, fmt.Errorf("load weights (%s names): %w", format, encoderOnly(format))
 	}
 	var slots []slot
 	if format == FormatHF {
@@ -241,6 +248,50 @@ func LoadWeights(tensors map[string]HostTensor, cfg Config, lay *Layout) (params
 		return nil, 0, fmt.Errorf("load weights (%s names): %w", format, err)
 	}
 	return params, format, nil
+}
+
+// ErrEncoderOnly is wrapped by LoadWeights' error for a checkpoint without
+// decoder weights.
+var ErrEncoderOnly = errors.New("encoder-only checkpoint")
+
+// isDecoderName reports whether a tensor belongs to the MAE decoder.
+func isDecoderName(name string, f WeightFormat) bool {
+	if f == FormatHF {
+		return strings.HasPrefix(name, "decoder.")
+	}
+	return strings.HasPrefix(name, "decoder_") || name == "mask_token"
+}
+
+// encoderOnly explains what an encoder-only checkpoint lacks.
+func encoderOnly(f WeightFormat) error {
+	missing := "decoder_embed.*, mask_token, decoder_pos_embed, decoder_blocks.*, decoder_norm.*, decoder_pred.*"
+	if f == FormatHF {
+		missing = "decoder.decoder_embed.*, decoder.mask_token, decoder.decoder_layers.*, decoder.decoder_norm.*, decoder.decoder_pred.*"
+	}
+	return fmt.Errorf("%w: it has no decoder weights (%s), which reconstruction needs; use a checkpoint with the decoder: "+
+		"the official mae_visualize_vit_base.pth or mae_visualize_vit_large.pth, or facebook/vit-mae-base, -large or -huge", ErrEncoderOnly, missing)
+}
+
+// addViTPrefix gives the tensors of a Hugging Face ViTMAEModel (the encoder
+// alone: embeddings.*, encoder.*, layernorm.*) their ViTMAEForPreTraining
+// names (vit.*).
+func addViTPrefix(tensors map[string]HostTensor) map[string]HostTensor {
+	bare := len(tensors) > 0
+	for name := range tensors {
+		if !strings.HasPrefix(name, "embeddings.") && !strings.HasPrefix(name, "encoder.") &&
+			!strings.HasPrefix(name, "layernorm.") && !strings.HasPrefix(name, "pooler.") {
+			bare = false
+			break
+		}
+	}
+	if !bare {
+		return tensors
+	}
+	out := make(map[string]HostTensor, len(tensors))
+	for name, t := range tensors {
+		out["vit."+name] = t
+	}
+	return out
 }
 
 // fillSlots copies every slot's tensor into params and reports all
@@ -364,98 +415,6 @@ func SaveModel(dir string, cfg Config, lay *Layout, params []float32, f16 bool) 
 		return fmt.Errorf("save model: %w", err)
 	}
 	return nil
-}
-
-// LoadModel loads a model from a directory holding model.safetensors and
-// config.json, or from a .safetensors file with its config beside it (see
-// LoadModelWithConfig). The weights may use Hugging Face or official names.
-func LoadModel(path string) (Config, []float32, WeightFormat, error) {
-	return LoadModelWithConfig(path, "")
-}
-
-// LoadModelWithConfig is LoadModel with an explicit config.json path; an
-// empty configPath means the config beside the weights: for a directory
-// DIR/config.json; for a file NAME.safetensors the first that exists of
-// NAME.config.json, the same with NAME's dotted suffixes removed one by
-// one (mae_tiny.timm.safetensors -> mae_tiny.config.json), and config.json
-// in the same directory.
-func LoadModelWithConfig(path, configPath string) (Config, []float32, WeightFormat, error) {
-	weightsPath, err := resolveWeights(path)
-	if err != nil {
-		return Config{}, nil, 0, fmt.Errorf("load model: %w", err)
-	}
-	if configPath == "" {
-		if configPath, err = findConfig(weightsPath); err != nil {
-			return Config{}, nil, 0, fmt.Errorf("load model: %w", err)
-		}
-	}
-	cfg, err := LoadConfig(configPath)
-	if err != nil {
-		return Config{}, nil, 0, fmt.Errorf("load model: %w", err)
-	}
-	tensors, _, err := LoadSafetensorsFile(weightsPath)
-	if err != nil {
-		return Config{}, nil, 0, fmt.Errorf("load model: %w", err)
-	}
-	params, format, err := LoadWeights(tensors, cfg, NewLayout(cfg))
-	if err != nil {
-		return Config{}, nil, 0, fmt.Errorf("load model: %s: %w", weightsPath, err)
-	}
-	return cfg, params, format, nil
-}
-
-// LoadModelBytes loads a model from the bytes of a safetensors file and
-// of its config.json (for the browser, where there is no file system).
-func LoadModelBytes(weights, configJSON []byte) (Config, []float32, WeightFormat, error) {
-	cfg, err := ParseConfig(configJSON)
-	if err != nil {
-		return Config{}, nil, 0, fmt.Errorf("load model: %w", err)
-	}
-	tensors, _, err := ReadSafetensors(weights)
-	if err != nil {
-		return Config{}, nil, 0, fmt.Errorf("load model: %w", err)
-	}
-	params, format, err := LoadWeights(tensors, cfg, NewLayout(cfg))
-	if err != nil {
-		return Config{}, nil, 0, fmt.Errorf("load model: %w", err)
-	}
-	return cfg, params, format, nil
-}
-
-// resolveWeights returns the safetensors file for a file or directory path.
-func resolveWeights(path string) (string, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return "", err
-	}
-	if fi.IsDir() {
-		return filepath.Join(path, ModelFileName), nil
-	}
-	return path, nil
-}
-
-// findConfig returns the config.json that belongs to a weights file.
-func findConfig(weightsPath string) (string, error) {
-	dir := filepath.Dir(weightsPath)
-	stem := strings.TrimSuffix(filepath.Base(weightsPath), ".safetensors")
-	var tried []string
-	if filepath.Base(weightsPath) != ModelFileName {
-		for {
-			tried = append(tried, filepath.Join(dir, stem+".config.json"))
-			i := strings.LastIndexByte(stem, '.')
-			if i <= 0 {
-				break
-			}
-			stem = stem[:i]
-		}
-	}
-	tried = append(tried, filepath.Join(dir, ConfigFileName))
-	for _, p := range tried {
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("no config for %s (tried %s); pass one explicitly", weightsPath, strings.Join(tried, ", "))
 }
 
 // checkConfigSize refuses configurations whose layout would not fit in

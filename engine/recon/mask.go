@@ -16,12 +16,17 @@ const maskStream = 0x6d61736b // "mask"
 // noise ~ U(0,1) from a PCG generator seeded with seed, keep the keep
 // patches of lowest noise.
 func RandomMask(l, keep int, seed uint64) (model.Masking, error) {
-	rng := rand.New(rand.NewPCG(seed, maskStream))
-	mk, err := model.MaskFromNoise(model.RandomNoise(rng, 1, l), 1, l, keep)
+	mk, err := model.MaskFromNoise(MaskNoise(l, seed), 1, l, keep)
 	if err != nil {
 		return model.Masking{}, fmt.Errorf("random mask: %w", err)
 	}
 	return mk, nil
+}
+
+// MaskNoise is the noise (one value per patch) behind RandomMask with the
+// same seed: the patches of lowest noise are kept.
+func MaskNoise(l int, seed uint64) []float32 {
+	return model.RandomNoise(rand.New(rand.NewPCG(seed, maskStream)), 1, l)
 }
 
 // MaskFromMasked builds the masking of one image from a hand-made mask:

@@ -132,4 +132,3 @@ func (p CompletePlan) Ratio() float64 {
 	}
 	return float64(n) / float64(p.L)
 }
-

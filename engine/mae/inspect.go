@@ -133,3 +133,6 @@ func (e *EncoderPass) Run(images []float32) ([]float32, error) {
 func (e *EncoderPass) AttentionProbs(layer int) ([]float32, error) {
 	return e.p.AttentionProbs(Encoder, layer)
 }
+
+// Tokens is the number of tokens per image of the encoder output, 1+L.
+func (e *EncoderPass) Tokens() int { return 1 + e.p.K }

@@ -12,7 +12,7 @@ import (
 	"webmae/engine/recon"
 )
 
-// microReconstructor is a seeded `micro` model (32 px, patch 4: 64
+// microReconstructor is a seeded `micro` model (32 px, patch 8: 16
 // patches) on k.
 func microReconstructor(t *testing.T, k backend.Kernels) *recon.Reconstructor {
 	t.Helper()

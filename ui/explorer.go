@@ -244,7 +244,7 @@ func (p *Page) drawAttention() {
 			best, bestW = i, w
 		}
 	}
-	p.ex.attnNote = fmt.Sprintf("Patch %d (%s): where the %s looked, %s. Weight on CLS %.3f; strongest other patch %d (%.3f).",
+	p.ex.attnNote = fmt.Sprintf("Patch %d, %s: where the %s looked, %s. Weight on CLS %.3f; strongest other patch %d (%.3f).",
 		p.ex.query, kind, v.Stack, what, pm.CLS, best, bestW)
 	p.ex.attnDrawn++
 }

@@ -156,8 +156,8 @@ func sweepChartSVG(points []explore.Point) string {
 	for _, t := range []float64{0, 0.25, 0.5, 0.75, 1} {
 		fmt.Fprintf(&b, `<text class="tick" x="%.1f" y="%d" text-anchor="middle">%s</text>`, x(t), chartH-8, fmtTick(t))
 	}
-	fmt.Fprintf(&b, `<text class="tick" x="%g" y="%d" text-anchor="end">masking ratio</text>`, chartLeft+pw, chartH-8)
-	fmt.Fprintf(&b, `<text class="tick" x="%d" y="%d">masked-patch MSE</text>`, chartLeft+6, chartTop+12)
+	fmt.Fprintf(&b, `<text class="tick" x="%g" y="%d" text-anchor="end">x: masking ratio</text>`, chartLeft+pw-6, chartTop+12)
+	fmt.Fprintf(&b, `<text class="tick" x="%d" y="%d">y: masked-patch MSE</text>`, chartLeft+6, chartTop+12)
 	type key struct{ kind, pred string }
 	series := map[key][]explore.Point{}
 	var order []key

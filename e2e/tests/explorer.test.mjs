@@ -66,7 +66,7 @@ for (const [name, path] of [['webgpu', '/?model=micro'], ['cpu', '/?backend=cpu&
       await page.selectOption(`[data-testid=${sel}]`, value);
       await waitAttr(page, 'canvas-attention', 'data-seq', (v, n) => Number(v) > n, n);
     }
-    assert.match(await text(page, 'attention-note'), new RegExp(`^Patch ${visible} \\(visible\\): where the encoder looked, layer 2, head 2`));
+    assert.match(await text(page, 'attention-note'), new RegExp(`^Patch ${visible}, visible: where the encoder looked, layer 2, head 2\\.`));
     assert.notEqual(await page.$eval('[data-testid=canvas-attention]', (c) => c.toDataURL()), decoderMap, 'the encoder map differs from the decoder map');
     n = Number(await attr(page, 'canvas-attention', 'data-seq'));
     await page.check('[data-testid=attention-rollout]');
@@ -168,4 +168,27 @@ test('settings in the URL reproduce the mask', async () => {
   await page.context().close();
   await other.context().close();
   await third.context().close();
+});
+
+test('explorer with the bundled trained model (CPU)', async () => {
+  const page = await open(browser);
+  await ready(page, '/?backend=cpu');
+  const masked = page.locator('[data-testid=canvas-masked]');
+  assert.equal(await masked.getAttribute('data-patches'), '64');
+  await page.check('[data-testid=explore-attention]');
+  await waitAttr(page, 'canvas-attention', 'data-seq', (v) => Number(v) > 0);
+  assert.match(await text(page, 'attention-note'), /^Patch \d+, masked \(a mask token in the decoder\): where the decoder looked, layer 2, mean of the heads\./);
+  await page.click('[data-testid=complete-recon]');
+  await waitAttr(page, 'canvas-complete', 'data-seq', (v) => Number(v) > 0);
+  // A trained model fills in every patch far better than noise: the MSE
+  // over every patch is below the image's own variance (about 1 in
+  // normalised pixels).
+  const mse = Number(await text(page, 'complete-mse'));
+  assert.ok(mse > 0 && mse < 1, `complete-reconstruction MSE ${mse}`);
+  await page.click('[data-testid=pipeline-toggle]');
+  await waitAttr(page, 'stages', 'data-seq', (v) => Number(v) > 0);
+  await shot(page, 'explorer-default-1280x800');
+  await page.locator('.explorer').screenshot({ path: join(artifacts, 'explorer-default-card-1280x800.png') });
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
 });

@@ -155,7 +155,10 @@ func (p *Page) startup() {
 		p.fail(err)
 	}
 	lm, err := linkedModel(k, link)
-	if err == nil && lm == nil {
+	if err != nil {
+		p.fail(err) // and fall back to the bundled model
+	}
+	if lm == nil {
 		lm, err = p.loadDefaultModel()
 	}
 	if err != nil {

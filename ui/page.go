@@ -99,6 +99,8 @@ type Page struct {
 	saved      *RunInfo
 	savedNote  string
 	previewSeq int
+
+	ex explorer // the explorer views (explorer*.go)
 }
 
 // OnInit sets the defaults (on the server too, which prerenders the page).
@@ -148,7 +150,17 @@ func (p *Page) startup() {
 		p.loading, p.progress = "Loading the default model", 0
 	})
 
-	lm, err := p.loadDefaultModel()
+	link, linked, err := readLink()
+	if err != nil {
+		p.fail(err)
+	}
+	lm, err := linkedModel(k, link)
+	if err != nil {
+		p.fail(err) // and fall back to the bundled model
+	}
+	if lm == nil {
+		lm, err = p.loadDefaultModel()
+	}
 	if err != nil {
 		p.fail(fmt.Errorf("the bundled model could not be loaded, showing a freshly initialised %s instead: %w", defaultPreset, err))
 	}
@@ -160,11 +172,18 @@ func (p *Page) startup() {
 		}
 	}
 	p.ctx.Dispatch(func(ctx app.Context) {
+		if linked {
+			p.mask = linkedMask(link, p.mask)
+		}
 		p.setModel(ctx, lm)
 		p.loading, p.progress = "Loading the sample images", -1
 	})
 
-	p.loadSample(Samples[0], true)
+	first, err := linkedSample(link)
+	if err != nil {
+		p.fail(err)
+	}
+	p.loadSample(first, true)
 	p.ctx.Dispatch(func(app.Context) { p.loading = "" })
 
 	data, found, err := storeRead(runFile)
@@ -387,6 +406,10 @@ func (p *Page) onMaskedClick(ctx app.Context, e app.Event) {
 	g := p.lm.Config.GridSize()
 	col := min(int(e.Get("offsetX").Float()/w*float64(g)), g-1)
 	row := min(int(e.Get("offsetY").Float()/h*float64(g)), g-1)
+	if p.ex.attention {
+		p.setQuery(row*g + max(col, 0))
+		return
+	}
 	ms, err := p.mask.toggle(p.lm.masking, row*g+max(col, 0))
 	if err != nil {
 		p.errMsg = err.Error()
@@ -409,6 +432,7 @@ func (p *Page) requestRecon(ctx app.Context) {
 		return
 	}
 	p.masked, p.patches = mk.L-mk.K, mk.L
+	p.afterMask(mk)
 	p.busy = true
 	p.queueRecon(reconJob{lm: p.lm, pix: pic.Pix, mask: p.mask})
 }

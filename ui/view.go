@@ -42,6 +42,7 @@ func (p *Page) Render() app.UI {
 		),
 		app.Main().Class("layout").Body(
 			p.renderRecon(),
+			p.renderExplorer(),
 			p.renderImages(),
 			p.renderTraining(),
 			p.renderModel(),
@@ -136,7 +137,7 @@ func (p *Page) renderRecon() app.UI {
 		app.Div().Class("panels").DataSet("busy", p.busy).Body(
 			fig(0, nil),
 			fig(1, func(c app.HTMLCanvas) app.HTMLCanvas {
-				return c.Attr("data-masked", p.masked).Attr("data-patches", p.patches).
+				return c.Attr("data-masked", p.masked).Attr("data-patches", p.patches).Attr("data-masked-list", p.ex.maskedList).
 					Title("click a patch to mask or unmask it").Class("clickable").OnClick(p.onMaskedClick)
 			}),
 			fig(2, func(c app.HTMLCanvas) app.HTMLCanvas {

@@ -78,28 +78,12 @@ func buildPass(c model.Config, lay *model.Layout, b, k int, f, idx func(n int) b
 	p.keep, p.restore, p.mask = idx(b*k), idx(b*l), f(b*l)
 	p.emb, p.first = f(b*l*D), f(D)
 
-	blocks := func(spans []model.BlockSpans, in backend.View, t, d, hdim, heads int) []blockActs {
-		acts := make([]blockActs, len(spans))
-		rows := b * t
-		for i := range acts {
-			a := &acts[i]
-			a.x, a.rows, a.d, a.hdim, a.heads, a.t, a.params = in, rows, d, hdim, heads, t, spans[i]
-			a.ln1, a.mean1, a.rstd1 = f(rows*d), f(rows), f(rows)
-			a.qkv, a.probs, a.att = f(rows*3*d), f(b*heads*t*t), f(rows*d)
-			a.mid = f(rows * d)
-			a.ln2, a.mean2, a.rstd2 = f(rows*d), f(rows), f(rows)
-			a.hidden, a.act = f(rows*hdim), f(rows*hdim)
-			a.out = f(rows * d)
-			in = a.out
-		}
-		return acts
-	}
 	x0 := f(b * te * D)
-	p.enc = blocks(lay.Spans.Enc, x0, te, D, c.IntermediateSize, c.NumAttentionHeads)
+	p.enc = newBlocks(f, b, lay.Spans.Enc, x0, te, D, c.IntermediateSize, c.NumAttentionHeads)
 	p.encOut, p.encMean, p.encRstd = f(b*te*D), f(b*te), f(b*te)
 	p.decIn = f(b * te * Dd)
 	z0 := f(b * td * Dd)
-	p.dec = blocks(lay.Spans.Dec, z0, td, Dd, c.DecoderIntermediateSize, c.DecoderNumAttentionHeads)
+	p.dec = newBlocks(f, b, lay.Spans.Dec, z0, td, Dd, c.DecoderIntermediateSize, c.DecoderNumAttentionHeads)
 	p.decOut, p.decMean, p.decRstd = f(b*td*Dd), f(b*td), f(b*td)
 	p.pred, p.loss = f(b*td*PD), f(1)
 
@@ -110,6 +94,25 @@ func buildPass(c model.Config, lay *model.Layout, b, k int, f, idx func(n int) b
 	p.dhid, p.dact = f(maxHid), f(maxHid)
 	p.dpred, p.ddecIn, p.demb = f(b*td*PD), f(b*te*Dd), f(b*l*D)
 	return p
+}
+
+// newBlocks allocates the activations of a stack of transformer blocks
+// on b sequences of t tokens; in is the first block's input.
+func newBlocks(f func(int) backend.View, b int, spans []model.BlockSpans, in backend.View, t, d, hdim, heads int) []blockActs {
+	acts := make([]blockActs, len(spans))
+	rows := b * t
+	for i := range acts {
+		a := &acts[i]
+		a.x, a.rows, a.d, a.hdim, a.heads, a.t, a.params = in, rows, d, hdim, heads, t, spans[i]
+		a.ln1, a.mean1, a.rstd1 = f(rows*d), f(rows), f(rows)
+		a.qkv, a.probs, a.att = f(rows*3*d), f(b*heads*t*t), f(rows*d)
+		a.mid = f(rows * d)
+		a.ln2, a.mean2, a.rstd2 = f(rows*d), f(rows), f(rows)
+		a.hidden, a.act = f(rows*hdim), f(rows*hdim)
+		a.out = f(rows * d)
+		in = a.out
+	}
+	return acts
 }
 
 // encIn is the encoder input (B, 1+K, D).
@@ -152,14 +155,13 @@ func (p *Pass) linearBackward(dx, dy, x backend.View, w, bias model.Span, rows, 
 	}
 }
 
-// Forward runs the encoder, decoder and loss on the inputs set by
-// SetInputs. Results stay on the device: read them with Loss, Prediction.
-func (p *Pass) Forward() {
+// forwardEncoder runs the patch embedding, the encoder on the kept
+// patches and its final layer norm into encOut.
+func (p *Pass) forwardEncoder() {
 	m, k, c := p.m, p.m.K, p.m.Config
 	s := m.Layout.Spans
-	l, D, Dd, PD := c.NumPatches(), c.HiddenSize, c.DecoderHiddenSize, c.PatchDim()
+	l, D, PD := c.NumPatches(), c.HiddenSize, c.PatchDim()
 	eps := float32(c.LayerNormEps)
-	te, td := 1+p.K, 1+l
 
 	k.Patchify(p.patches, p.images, p.B, c.NumChannels, c.ImageSize, c.ImageSize, c.PatchSize)
 	p.linear(p.emb, p.patches, s.PatchW, s.PatchB, p.B*l, PD, D, false)
@@ -172,15 +174,26 @@ func (p *Pass) Forward() {
 		p.blockForward(&p.enc[i], eps)
 	}
 	last := p.enc[len(p.enc)-1].out
-	k.LayerNorm(p.encOut, p.encMean, p.encRstd, last, m.P(s.NormW), m.P(s.NormB), p.B*te, D, eps)
+	k.LayerNorm(p.encOut, p.encMean, p.encRstd, last, m.P(s.NormW), m.P(s.NormB), p.B*(1+p.K), D, eps)
+}
 
+// Forward runs the encoder, decoder and loss on the inputs set by
+// SetInputs. Results stay on the device: read them with Loss, Prediction.
+func (p *Pass) Forward() {
+	m, k, c := p.m, p.m.K, p.m.Config
+	s := m.Layout.Spans
+	l, D, Dd, PD := c.NumPatches(), c.HiddenSize, c.DecoderHiddenSize, c.PatchDim()
+	eps := float32(c.LayerNormEps)
+	te, td := 1+p.K, 1+l
+
+	p.forwardEncoder()
 	p.linear(p.decIn, p.encOut, s.DecEmbedW, s.DecEmbedB, p.B*te, D, Dd, false)
 	k.Unshuffle(p.decTokens(), p.decIn, m.P(s.MaskToken), p.restore, p.B, l, p.K, Dd)
 	k.AddBroadcast(p.decTokens(), m.P(s.DecPos), p.B)
 	for i := range p.dec {
 		p.blockForward(&p.dec[i], eps)
 	}
-	last = p.dec[len(p.dec)-1].out
+	last := p.dec[len(p.dec)-1].out
 	k.LayerNorm(p.decOut, p.decMean, p.decRstd, last, m.P(s.DecNormW), m.P(s.DecNormB), p.B*td, Dd, eps)
 	p.linear(p.pred, p.decOut, s.PredW, s.PredB, p.B*td, Dd, PD, false)
 

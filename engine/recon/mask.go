@@ -23,8 +23,9 @@ func RandomMask(l, keep int, seed uint64) (model.Masking, error) {
 	return mk, nil
 }
 
-// MaskNoise is the noise (1 x l) RandomMask draws from seed; the
-// tutorial's family applies its own rule to the same noise.
+// MaskNoise is the noise (one value per patch) behind RandomMask with the
+// same seed: the patches of lowest noise are kept; the tutorial's family
+// applies its own rule to the same noise.
 func MaskNoise(l int, seed uint64) []float32 {
 	return model.RandomNoise(rand.New(rand.NewPCG(seed, maskStream)), 1, l)
 }

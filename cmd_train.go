@@ -30,7 +30,7 @@ func init() {
 func runTrain(args []string) error {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	preset := fs.String("preset", model.PresetTiny, "model preset: "+strings.Join(model.PresetNames, ", "))
-	data := fs.String("data", "", "training data: a directory of png/jpeg images, or fashion-mnist:PATH (a directory with the IDX files)")
+	data := fs.String("data", "", "training data: a directory of png/jpeg images, or fashion-mnist:PATH (a directory with the IDX files); on --resume of a run that holds its images (one trained in the page), may be omitted")
 	out := fs.String("out", "", "output directory (checkpoint, model.safetensors + config.json, train.csv, loss.svg, quality.json)")
 	steps := fs.Int("steps", 1000, "total training steps")
 	batch := fs.Int("batch", 32, "images per step")
@@ -55,22 +55,30 @@ func runTrain(args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if *data == "" || *out == "" {
+	if (*data == "" && !*resume) || *out == "" {
 		return errors.New("--data and --out are required")
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
+	store := train.DirStore{Dir: *out}
 	opts := train.Options{Steps: *steps, Batch: *batch, BaseLR: *baseLR, Warmup: *warmup, Seed: *seed,
 		MaskRatio: *maskRatio, EvalEvery: *evalEvery, EvalImages: *evalImages, F16: *f16}
 	var cfg model.Config
 	if *resume {
 		// The saved run fixes the model and hyper-parameters; flags given
 		// explicitly must agree (train.Resume checks), others follow it.
-		savedCfg, saved, step, err := train.CheckpointInfo(*out)
+		info, found, err := train.ReadInfo(store)
+		if err == nil && !found {
+			err = fmt.Errorf("%s holds no checkpoint", *out)
+		}
+		if err == nil && *data == "" && !info.Embedded {
+			err = fmt.Errorf("the run in %s trains on %s: give it with --data", *out, info.Data)
+		}
 		if err != nil {
 			return fmt.Errorf("--resume: %w", err)
 		}
+		savedCfg, saved, step := info.Config, info.Options, info.Step
 		for _, name := range []string{"preset", "image-size", "patch-size", "channels", "norm-pix"} {
 			if set[name] {
 				fmt.Fprintf(os.Stderr, "note: --%s is ignored on --resume (the model comes from the checkpoint)\n", name)
@@ -132,9 +140,15 @@ func runTrain(args []string) error {
 	if *holdout != "" {
 		held = strings.Split(*holdout, ",")
 	}
-	ds, err := train.Load(*data, cfg.NumChannels, held)
-	if err != nil {
-		return err
+	var ds *train.Dataset // nil: the images the checkpoint holds
+	if *data != "" {
+		src, err := train.ParseSource(*data, held)
+		if err != nil {
+			return err
+		}
+		if ds, err = src.Load(cfg.NumChannels); err != nil {
+			return err
+		}
 	}
 	k, err := openBackend(*backendName)
 	if err != nil {
@@ -144,14 +158,14 @@ func runTrain(args []string) error {
 
 	var tr *train.Trainer
 	if *resume {
-		tr, err = train.Resume(k, ds, *out, opts)
+		tr, err = train.Resume(k, ds, store, opts)
 	} else {
-		tr, err = train.New(k, cfg, ds, *out, opts)
+		tr, err = train.New(k, cfg, ds, store, opts)
 	}
 	if err != nil {
 		return err
 	}
-	lay := tr.Model.Layout
+	lay, ds := tr.Model.Layout, tr.Data
 	fmt.Fprintf(os.Stderr, "webmae train: %s on %s\n", describeConfig(tr.Model.Config), k.Name())
 	fmt.Fprintf(os.Stderr, "  model: %s\n", lay)
 	fmt.Fprintf(os.Stderr, "  data: %s: %d training images, %d held out %s; normalisation mean %v std %v\n",
@@ -162,7 +176,9 @@ func runTrain(args []string) error {
 	if err := tr.ComputeBaselines(); err != nil {
 		return err
 	}
-	fmt.Fprintln(os.Stderr, baselineLine(tr))
+	if tr.Eval != nil {
+		fmt.Fprintln(os.Stderr, baselineLine(tr))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	prog := newTrainProgress(os.Stderr, tr.Step(), tr.Opts.Steps)
@@ -181,6 +197,10 @@ func runTrain(args []string) error {
 	}
 	if err != nil {
 		return err
+	}
+	if tr.Eval == nil {
+		fmt.Fprintf(os.Stderr, "done: %d steps (no held-out images to evaluate on); outputs in %s\n", tr.Step(), *out)
+		return nil
 	}
 	q, err := tr.QualityReport()
 	if err != nil {

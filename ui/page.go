@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -15,7 +16,15 @@ import (
 	"webmae/engine/backend"
 	"webmae/engine/model"
 	"webmae/engine/recon"
+	"webmae/engine/train"
 )
+
+// savedRun is a run saved in browser storage, shown before it is resumed.
+type savedRun struct {
+	Settings TrainSettings
+	Step     int
+	Loss     float32 // the last loss, NaN before the first step
+}
 
 // The bundled default model lives in public/models (see its README), served
 // at /models/. The server tells the page which of its files exist through
@@ -26,9 +35,6 @@ const (
 	ModelsURL     = "/models/"
 	defaultPreset = model.PresetTiny
 )
-
-// runFile is the browser-storage file of the training run.
-const runFile = "webmae-run.safetensors"
 
 // Training cadence.
 const (
@@ -45,13 +51,6 @@ const (
 	trainDone    = "done"
 )
 
-// Control requests to a running training loop.
-const (
-	ctlRun int32 = iota
-	ctlPause
-	ctlStop
-)
-
 // Page is the demo: images, masking, the reconstruction view, training and
 // the model.
 type Page struct {
@@ -65,9 +64,11 @@ type Page struct {
 	mu      sync.Mutex
 	k       backend.Kernels
 	lm      *loadedModel
-	run     *trainRun
+	run     *train.Trainer
+	store   train.Store // where the run's checkpoints go
 	queue   reconQueue
-	ctl     atomic.Int32
+	halt    context.CancelFunc // pauses the running loop
+	stop    atomic.Bool        // the pause ends the run
 	uploads int
 	lost    bool // the WebGPU device was lost; the page runs on the CPU
 
@@ -96,7 +97,7 @@ type Page struct {
 	trainTotal int
 	losses     []float32
 	rate       float64 // steps per second
-	saved      *RunInfo
+	saved      *savedRun
 	savedNote  string
 	previewSeq int
 }
@@ -131,7 +132,7 @@ func (p *Page) OnDismount() {
 	if p.hooks != nil {
 		p.hooks.release()
 	}
-	p.ctl.Store(ctlPause)
+	p.pauseLoop(false)
 }
 
 func (p *Page) fail(err error) {
@@ -167,26 +168,29 @@ func (p *Page) startup() {
 	p.loadSample(Samples[0], true)
 	p.ctx.Dispatch(func(app.Context) { p.loading = "" })
 
-	data, found, err := storeRead(runFile)
-	if err != nil {
+	if _, _, err := storeRead(runFile); err != nil {
 		p.ctx.Dispatch(func(app.Context) {
+			p.store = &train.MemStore{}
 			p.savedNote = fmt.Sprintf("Training runs cannot be saved in this browser (%v): a reload loses them.", err)
 		})
 		return
 	}
-	if found {
-		info, tensors, _, err := readCheckpoint(data)
-		p.ctx.Dispatch(func(app.Context) {
-			if err != nil {
-				p.savedNote = fmt.Sprintf("A saved training run could not be read (%v); starting a new run replaces it.", err)
-				return
+	info, found, err := train.ReadInfo(browserStore{})
+	p.ctx.Dispatch(func(app.Context) {
+		p.store = browserStore{}
+		switch {
+		case err != nil:
+			p.savedNote = fmt.Sprintf("A saved training run could not be read (%v); starting a new run replaces it.", err)
+		case found:
+			p.saved = &savedRun{Settings: settingsOf(info), Step: info.Step, Loss: float32(math.NaN())}
+			if info.Step > 0 {
+				p.saved.Loss = info.Losses[info.Step-1]
 			}
-			p.saved = &info
-			p.form = info.Settings
-			p.losses = tensors["losses"].F32
-			p.trainStep, p.trainTotal = info.Step, info.Settings.Steps
-		})
-	}
+			p.form = p.saved.Settings
+			p.losses = info.Losses
+			p.trainStep, p.trainTotal = info.Step, info.Options.Steps
+		}
+	})
 }
 
 // loadDefaultModel fetches the bundled model; nil (and no error) when none
@@ -605,10 +609,10 @@ func (p *Page) onTrainStart(ctx app.Context, e app.Event) {
 		p.errMsg = err.Error()
 		return
 	}
-	if p.lm == nil || p.k == nil {
+	if p.lm == nil || p.k == nil || p.store == nil {
 		return
 	}
-	settings := p.form
+	settings, store := p.form, p.store
 	keys, missing := p.trainingImages()
 	cur := p.lm
 	p.trainState, p.loading, p.progress = trainRunning, "Preparing the training images", -1
@@ -629,16 +633,16 @@ func (p *Page) onTrainStart(ctx app.Context, e app.Event) {
 					names = append(names, pic.Name)
 				}
 			}
-			ctx.Async(func() { p.beginRun(settings, cur, images, names) })
+			ctx.Async(func() { p.beginRun(settings, cur, images, names, store) })
 		})
 	})
 }
 
 // beginRun builds the run's model: the current one when it has the
 // preset's configuration (fine-tuning), else a fresh one.
-func (p *Page) beginRun(s TrainSettings, cur *loadedModel, images []recon.Pixels, names []string) {
+func (p *Page) beginRun(s TrainSettings, cur *loadedModel, images []recon.Pixels, names []string, store train.Store) {
 	p.mu.Lock()
-	run, lm, err := func() (*trainRun, *loadedModel, error) {
+	run, lm, err := func() (*train.Trainer, *loadedModel, error) {
 		cfg, err := model.Preset(s.Preset)
 		if err != nil {
 			return nil, nil, err
@@ -649,7 +653,7 @@ func (p *Page) beginRun(s TrainSettings, cur *loadedModel, images []recon.Pixels
 				return nil, nil, err
 			}
 		}
-		run, err := newTrainRun(lm.Model, lm.Norm, s, images, names)
+		run, err := newRun(lm.Model, lm.Norm, s, images, names, store)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -684,21 +688,15 @@ func sourceName(cur *loadedModel, preset string) string {
 // resumeSaved restores the saved run and continues it.
 func (p *Page) resumeSaved(ctx app.Context) {
 	p.trainState, p.loading, p.progress = trainRunning, "Restoring the saved run", -1
+	store := p.store
 	ctx.Async(func() {
-		data, found, err := storeRead(runFile)
-		if err == nil && !found {
-			err = errors.New("the saved run is gone from browser storage")
-		}
-		var run *trainRun
+		p.mu.Lock()
+		run, settings, err := restoreRun(p.k, store)
 		var lm *loadedModel
 		if err == nil {
-			p.mu.Lock()
-			run, err = restoreRun(p.k, data)
-			if err == nil {
-				lm, err = wrapModel(run.Model, run.Norm, "")
-			}
-			p.mu.Unlock()
+			lm, err = wrapModel(run.Model, run.Data.Norm, "")
 		}
+		p.mu.Unlock()
 		if err != nil {
 			p.trainFailed(fmt.Errorf("resume: %w", err))
 			return
@@ -708,9 +706,9 @@ func (p *Page) resumeSaved(ctx app.Context) {
 			p.run = run
 			lm.Source = "restored from the saved training run"
 			p.setModel(ctx, lm)
-			p.form = run.Settings
-			p.losses = append([]float32(nil), run.Losses...)
-			p.trainStep, p.trainTotal = run.Step(), run.Settings.Steps
+			p.form = settings
+			p.losses = run.Losses()
+			p.trainStep, p.trainTotal = run.Step(), run.Opts.Steps
 			if run.Done() {
 				p.trainState = trainDone
 				p.requestPreview()
@@ -739,14 +737,24 @@ func (p *Page) startLoop(ctx app.Context) {
 		return
 	}
 	p.trainState = trainRunning
-	p.ctl.Store(ctlRun)
-	ctx.Async(func() { p.trainLoop(run) })
+	loop, halt := context.WithCancel(context.Background())
+	p.halt = halt
+	p.stop.Store(false)
+	ctx.Async(func() { p.trainLoop(loop, run) })
+}
+
+// pauseLoop asks the running loop to pause (stop: and end the run).
+func (p *Page) pauseLoop(stop bool) {
+	if p.halt != nil {
+		p.stop.Store(stop)
+		p.halt()
+	}
 }
 
 func (p *Page) onTrainPause(ctx app.Context, e app.Event) {
 	if p.trainState == trainRunning {
 		p.trainState = trainPausing
-		p.ctl.Store(ctlPause)
+		p.pauseLoop(false)
 	}
 }
 
@@ -754,7 +762,7 @@ func (p *Page) onTrainStop(ctx app.Context, e app.Event) {
 	switch p.trainState {
 	case trainRunning, trainPausing:
 		p.trainState = trainPausing
-		p.ctl.Store(ctlStop)
+		p.pauseLoop(true)
 	case trainPaused, trainDone:
 		p.endRun(ctx)
 	}
@@ -763,8 +771,9 @@ func (p *Page) onTrainStop(ctx app.Context, e app.Event) {
 // endRun forgets the run (its model stays in the page) and its saved state.
 func (p *Page) endRun(ctx app.Context) {
 	p.run, p.trainState = nil, trainIdle
+	store := p.store
 	ctx.Async(func() {
-		if err := storeDelete(runFile); err != nil {
+		if err := store.Remove(); err != nil {
 			p.fail(err)
 		}
 	})
@@ -773,48 +782,43 @@ func (p *Page) endRun(ctx app.Context) {
 func (p *Page) onDiscardSaved(ctx app.Context, e app.Event) {
 	p.saved, p.savedNote, p.losses = nil, "", nil
 	p.trainStep, p.trainTotal = 0, 0
+	store := p.store
 	ctx.Async(func() {
-		if err := storeDelete(runFile); err != nil {
+		if err := store.Remove(); err != nil {
 			p.fail(err)
 		}
 	})
 }
 
-// trainLoop takes steps until the run ends or is paused or stopped,
-// yielding to the page between steps.
-func (p *Page) trainLoop(run *trainRun) {
+// trainLoop runs the trainer until the run ends or loop is cancelled
+// (paused or stopped), yielding to the page between steps; the trainer
+// checkpoints every saveEvery steps and when paused.
+func (p *Page) trainLoop(loop context.Context, run *train.Trainer) {
 	start, startStep := time.Now(), run.Step()
-	for !run.Done() && p.ctl.Load() == ctlRun {
-		p.mu.Lock()
-		loss, err := run.TrainStep()
-		p.mu.Unlock()
-		if isDeviceLost(err) {
-			p.onDeviceLost(err)
-			return
-		}
-		if err != nil {
-			p.save(run)
-			p.trainFailed(err)
-			return
-		}
-		step := run.Step()
-		rate := float64(step-startStep) / time.Since(start).Seconds()
-		p.ctx.Dispatch(func(app.Context) {
-			p.trainStep, p.rate = step, rate
-			p.losses = append(p.losses, loss)
-			if step%previewEvery == 0 || run.Done() {
-				p.requestPreview()
-			}
-		})
-		if step%saveEvery == 0 && !run.Done() {
-			p.save(run)
-		}
-		time.Sleep(time.Millisecond) // let the page handle events and paint
+	err := run.Run(loop, train.Hooks{
+		Lock:      &p.mu,
+		SaveEvery: saveEvery,
+		OnStep: func(s train.StepInfo) {
+			rate := float64(s.Step-startStep) / time.Since(start).Seconds()
+			p.ctx.Dispatch(func(app.Context) {
+				p.trainStep, p.rate = s.Step, rate
+				p.losses = append(p.losses, float32(s.Loss))
+				if s.Step%previewEvery == 0 || s.Step == s.Steps {
+					p.requestPreview()
+				}
+			})
+			time.Sleep(time.Millisecond) // let the page handle events and paint
+		},
+	})
+	switch {
+	case isDeviceLost(err):
+		p.onDeviceLost(err)
+		return
+	case err != nil && !errors.Is(err, train.ErrInterrupted):
+		p.trainFailed(err)
+		return
 	}
-	stop := p.ctl.Load() == ctlStop
-	if !stop {
-		p.save(run)
-	}
+	stop := p.stop.Load()
 	p.ctx.Dispatch(func(ctx app.Context) {
 		switch {
 		case stop:
@@ -828,23 +832,6 @@ func (p *Page) trainLoop(run *trainRun) {
 	})
 }
 
-// save writes the run to browser storage.
-func (p *Page) save(run *trainRun) {
-	p.mu.Lock()
-	data, err := run.Checkpoint()
-	p.mu.Unlock()
-	if err == nil {
-		err = storeWrite(runFile, data)
-	}
-	if isDeviceLost(err) {
-		p.onDeviceLost(err) // the previous checkpoint stays
-		return
-	}
-	if err != nil {
-		p.fail(fmt.Errorf("saving the training run failed (training goes on): %w", err))
-	}
-}
-
 // onDeviceLost moves the page to the CPU backend after the WebGPU device
 // is lost: the model is rebuilt there, a training run from its last
 // checkpoint in browser storage (paused, ready to resume). It may be
@@ -855,31 +842,23 @@ func (p *Page) onDeviceLost(cause error) {
 			return
 		}
 		p.lost = true
-		p.ctl.Store(ctlPause)
+		p.pauseLoop(false)
 		k := cpuBackend()
 		p.backendText = cpuBackendText
 		p.adapterText = "the WebGPU device was lost; continuing on the CPU"
 		p.errMsg = fmt.Sprintf("The WebGPU device was lost (%v). The page continues on the CPU backend.", cause)
-		run, lm := p.run, p.lm
+		run, lm, store := p.run, p.lm, p.store
 		p.loading, p.progress = "Moving to the CPU backend", -1
 		ctx.Async(func() {
 			p.mu.Lock()
 			p.k = k
-			var nrun *trainRun
+			var nrun *train.Trainer
 			var nlm *loadedModel
 			var err error
 			switch {
 			case run != nil:
-				var data []byte
-				var found bool
-				if data, found, err = storeRead(runFile); err == nil && !found {
-					err = errors.New("no checkpoint of the run was saved yet")
-				}
-				if err == nil {
-					nrun, err = restoreRun(k, data)
-				}
-				if err == nil {
-					nlm, err = wrapModel(nrun.Model, nrun.Norm, "restored from the last checkpoint after the WebGPU device was lost")
+				if nrun, _, err = restoreRun(k, store); err == nil {
+					nlm, err = wrapModel(nrun.Model, nrun.Data.Norm, "restored from the last checkpoint after the WebGPU device was lost")
 				}
 			case lm != nil && lm.rebuild != nil:
 				nlm, err = lm.rebuild(k)
@@ -902,8 +881,8 @@ func (p *Page) onDeviceLost(cause error) {
 					if nrun.Done() {
 						p.trainState = trainDone
 					}
-					p.losses = append([]float32(nil), nrun.Losses...)
-					p.trainStep, p.trainTotal = nrun.Step(), nrun.Settings.Steps
+					p.losses = nrun.Losses()
+					p.trainStep, p.trainTotal = nrun.Step(), nrun.Opts.Steps
 				} else if p.trainState != trainDone {
 					p.trainState = trainIdle
 				}
@@ -920,7 +899,7 @@ func (p *Page) requestPreview() {
 		return
 	}
 	mask := maskState{Ratio: p.lm.Config.MaskRatio, Seed: 0}
-	p.queueRecon(reconJob{lm: p.lm, pix: p.run.Images[0], mask: mask, preview: true})
+	p.queueRecon(reconJob{lm: p.lm, pix: p.run.Data.Train[0], mask: mask, preview: true})
 	p.requestRecon(p.ctx)
 }
 

@@ -30,7 +30,7 @@ func init() {
 func runTrain(args []string) error {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	preset := fs.String("preset", model.PresetTiny, "model preset: "+strings.Join(model.PresetNames, ", "))
-	data := fs.String("data", "", "training data: a directory of png/jpeg images, or fashion-mnist:PATH (a directory with the IDX files)")
+	data := fs.String("data", "", "training data: a directory of png/jpeg images, or fashion-mnist:PATH (a directory with the IDX files); on --resume of a run that holds its images (one trained in the page), may be omitted")
 	out := fs.String("out", "", "output directory (checkpoint, model.safetensors + config.json, train.csv, loss.svg, quality.json)")
 	steps := fs.Int("steps", 1000, "total training steps")
 	batch := fs.Int("batch", 32, "images per step")
@@ -57,7 +57,7 @@ func runTrain(args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if *data == "" || *out == "" {
+	if (*data == "" && !*resume) || *out == "" {
 		return errors.New("--data and --out are required")
 	}
 	set := map[string]bool{}
@@ -68,52 +68,16 @@ func runTrain(args []string) error {
 				Seed: *seed, MaskRatio: *maskRatio}}, set)
 	}
 
+	store := train.DirStore{Dir: *out}
 	opts := train.Options{Steps: *steps, Batch: *batch, BaseLR: *baseLR, Warmup: *warmup, Seed: *seed,
 		MaskRatio: *maskRatio, EvalEvery: *evalEvery, EvalImages: *evalImages, F16: *f16}
 	var cfg model.Config
+	var err error
 	if *resume {
-		// The saved run fixes the model and hyper-parameters; flags given
-		// explicitly must agree (train.Resume checks), others follow it.
-		savedCfg, saved, step, err := train.CheckpointInfo(*out)
-		if err != nil {
+		if cfg, err = resumeOptions(store, *data != "", set, &opts); err != nil {
 			return fmt.Errorf("--resume: %w", err)
 		}
-		for _, name := range []string{"preset", "image-size", "patch-size", "channels", "norm-pix"} {
-			if set[name] {
-				fmt.Fprintf(os.Stderr, "note: --%s is ignored on --resume (the model comes from the checkpoint)\n", name)
-			}
-		}
-		cfg = savedCfg
-		if !set["steps"] {
-			opts.Steps = saved.Steps
-		}
-		if !set["batch"] {
-			opts.Batch = saved.Batch
-		}
-		if !set["base-lr"] {
-			opts.BaseLR = saved.BaseLR
-		}
-		if !set["warmup"] {
-			opts.Warmup = saved.Warmup
-		}
-		if !set["seed"] {
-			opts.Seed = saved.Seed
-		}
-		if !set["mask-ratio"] {
-			opts.MaskRatio = saved.MaskRatio
-		}
-		if !set["eval-every"] {
-			opts.EvalEvery = saved.EvalEvery
-		}
-		if !set["eval-images"] {
-			opts.EvalImages = saved.EvalImages
-		}
-		if !set["f16"] {
-			opts.F16 = saved.F16
-		}
-		fmt.Fprintf(os.Stderr, "resuming %s at step %d of %d\n", *out, step, opts.Steps)
 	} else {
-		var err error
 		if cfg, err = model.Preset(*preset); err != nil {
 			return err
 		}
@@ -139,9 +103,15 @@ func runTrain(args []string) error {
 	if *holdout != "" {
 		held = strings.Split(*holdout, ",")
 	}
-	ds, err := train.Load(*data, cfg.NumChannels, held)
-	if err != nil {
-		return err
+	var ds *train.Dataset // nil: the images the checkpoint holds
+	if *data != "" {
+		src, err := train.ParseSource(*data, held)
+		if err != nil {
+			return err
+		}
+		if ds, err = src.Load(cfg.NumChannels); err != nil {
+			return err
+		}
 	}
 	k, err := openBackend(*backendName)
 	if err != nil {
@@ -151,15 +121,21 @@ func runTrain(args []string) error {
 
 	var tr *train.Trainer
 	if *resume {
-		tr, err = train.Resume(k, ds, *out, opts)
+		tr, err = train.Resume(k, ds, store, opts)
 	} else {
-		tr, err = train.New(k, cfg, ds, *out, opts)
+		tr, err = train.New(k, cfg, ds, store, opts)
 	}
 	if err != nil {
 		return err
 	}
-	lay := tr.Model.Layout
-	fmt.Fprintf(os.Stderr, "webmae train: %s on %s\n", describeConfig(tr.Model.Config), k.Name())
+	return trainAndReport(tr, k.Name(), *every, *out)
+}
+
+// trainAndReport describes the run, trains it until done or interrupted
+// (Ctrl-C, SIGTERM: the checkpoint is saved) and reports the quality.
+func trainAndReport(tr *train.Trainer, backendName string, every time.Duration, out string) error {
+	lay, ds := tr.Model.Layout, tr.Data
+	fmt.Fprintf(os.Stderr, "webmae train: %s on %s\n", describeConfig(tr.Model.Config), backendName)
 	fmt.Fprintf(os.Stderr, "  model: %s\n", lay)
 	fmt.Fprintf(os.Stderr, "  data: %s: %d training images, %d held out %s; normalisation mean %v std %v\n",
 		ds.Source, len(ds.Train), len(ds.Held), shortList(ds.HeldNames), ds.Norm.Mean, ds.Norm.Std)
@@ -169,19 +145,21 @@ func runTrain(args []string) error {
 	if err := tr.ComputeBaselines(); err != nil {
 		return err
 	}
-	fmt.Fprintln(os.Stderr, baselineLine(tr))
+	if tr.Eval != nil {
+		fmt.Fprintln(os.Stderr, baselineLine(tr))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	prog := newTrainProgress(os.Stderr, tr.Step(), tr.Opts.Steps)
 	hooks := train.Hooks{
-		CheckpointEvery: *every,
+		CheckpointEvery: every,
 		OnStep:          prog.step,
 		OnEval: func(e train.EvalPoint) {
 			prog.println(fmt.Sprintf("eval step %d: held-out masked-patch MSE %.4f, PSNR %.2f dB (%d images, ratio %g)",
 				e.Step, e.MSE, e.PSNR, e.Images, train.EvalRatio))
 		},
 	}
-	err = tr.Run(ctx, hooks)
+	err := tr.Run(ctx, hooks)
 	prog.finish()
 	if errors.Is(err, train.ErrInterrupted) {
 		return fmt.Errorf("%w (continue with the same command and --resume)", err)
@@ -189,13 +167,68 @@ func runTrain(args []string) error {
 	if err != nil {
 		return err
 	}
+	if tr.Eval == nil {
+		fmt.Fprintf(os.Stderr, "done: %d steps (no held-out images to evaluate on); outputs in %s\n", tr.Step(), out)
+		return nil
+	}
 	q, err := tr.QualityReport()
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "done: %d steps; held-out MSE %.4f (PSNR %.2f dB) vs mean-fill %.4f, IDW %.4f; outputs in %s\n",
-		q.Step, q.Model.MSE, q.Model.PSNR, q.Baselines[recon.BaselineMean].MSE, q.Baselines[recon.BaselineIDW].MSE, *out)
+		q.Step, q.Model.MSE, q.Model.PSNR, q.Baselines[recon.BaselineMean].MSE, q.Baselines[recon.BaselineIDW].MSE, out)
 	return nil
+}
+
+// resumeOptions reads the run saved in store: the saved run fixes the
+// model and the hyper-parameters; flags given explicitly (set) must agree
+// (train.Resume checks), the others follow it.
+func resumeOptions(store train.DirStore, haveData bool, set map[string]bool, opts *train.Options) (model.Config, error) {
+	info, found, err := train.ReadInfo(store)
+	if err == nil && !found {
+		err = fmt.Errorf("%s holds no checkpoint", store.Dir)
+	}
+	if err == nil && !haveData && !info.Embedded {
+		err = fmt.Errorf("the run in %s trains on %s: give it with --data", store.Dir, info.Data)
+	}
+	if err != nil {
+		return model.Config{}, err
+	}
+	for _, name := range []string{"preset", "image-size", "patch-size", "channels", "norm-pix"} {
+		if set[name] {
+			fmt.Fprintf(os.Stderr, "note: --%s is ignored on --resume (the model comes from the checkpoint)\n", name)
+		}
+	}
+	saved := info.Options
+	if !set["steps"] {
+		opts.Steps = saved.Steps
+	}
+	if !set["batch"] {
+		opts.Batch = saved.Batch
+	}
+	if !set["base-lr"] {
+		opts.BaseLR = saved.BaseLR
+	}
+	if !set["warmup"] {
+		opts.Warmup = saved.Warmup
+	}
+	if !set["seed"] {
+		opts.Seed = saved.Seed
+	}
+	if !set["mask-ratio"] {
+		opts.MaskRatio = saved.MaskRatio
+	}
+	if !set["eval-every"] {
+		opts.EvalEvery = saved.EvalEvery
+	}
+	if !set["eval-images"] {
+		opts.EvalImages = saved.EvalImages
+	}
+	if !set["f16"] {
+		opts.F16 = saved.F16
+	}
+	fmt.Fprintf(os.Stderr, "resuming %s at step %d of %d\n", store.Dir, info.Step, opts.Steps)
+	return info.Config, nil
 }
 
 func baselineLine(tr *train.Trainer) string {

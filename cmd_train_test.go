@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"webmae/engine/cpu"
+	"webmae/engine/model"
+	"webmae/engine/recon"
 	"webmae/engine/train"
 )
 
@@ -27,9 +31,9 @@ func TestTrainAndReconstructCommands(t *testing.T) {
 	if err := runTrain([]string{"--data", "fashion-mnist:testdata/fashion-mnist", "--out", out, "--resume", "--steps", "6", "--backend", "cpu"}); err != nil {
 		t.Fatal(err)
 	}
-	_, _, step, err := train.CheckpointInfo(out)
-	if err != nil || step != 6 {
-		t.Fatalf("checkpoint at step %d: %v", step, err)
+	info, found, err := train.ReadInfo(train.DirStore{Dir: out})
+	if err != nil || !found || info.Step != 6 {
+		t.Fatalf("checkpoint at step %d: %v", info.Step, err)
 	}
 	csv, _ := os.ReadFile(filepath.Join(out, train.CSVFileName))
 	if n := strings.Count(string(csv), "\n"); n != 7 {
@@ -61,5 +65,58 @@ func TestTrainAndReconstructCommands(t *testing.T) {
 	}
 	if err := runReconstruct([]string{"--model", out, "--image", "testdata/fashion-mnist/README.md", "--out", png1}); err == nil || !strings.Contains(err.Error(), "README.md") {
 		t.Fatalf("text file as image: %v", err)
+	}
+}
+
+// A run trained in the page (its images in the checkpoint) resumes on the
+// command line without --data; a run on a data set on disk needs it.
+func TestTrainResumesAPageRun(t *testing.T) {
+	src := train.MemorySource{Name: "images in the page", Norm: recon.ImageNet()}
+	for _, name := range []string{"coffee.jpg", "rocket.jpg"} {
+		p, err := train.DecodeFile(filepath.Join("testdata/images", name), 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src.Images, src.Names = append(src.Images, p), append(src.Names, name)
+	}
+	ds, err := src.Load(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := model.Preset(model.PresetMicro)
+	out := t.TempDir()
+	store := train.DirStore{Dir: out}
+	tr, err := train.New(cpu.New(), cfg, ds, &train.MemStore{}, train.Options{Steps: 2, Batch: 2, BaseLR: 0.05, Warmup: 1, Seed: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Run(context.Background(), train.Hooks{}); err != nil {
+		t.Fatal(err)
+	}
+	data, _, _ := tr.Store.Load()
+	if err := store.Save(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := runTrain([]string{"--out", out, "--resume", "--steps", "3", "--backend", "cpu"}); err != nil {
+		t.Fatal(err)
+	}
+	info, _, err := train.ReadInfo(store)
+	if err != nil || info.Step != 3 || !info.Embedded {
+		t.Fatalf("after resuming: step %d, embedded %v, %v", info.Step, info.Embedded, err)
+	}
+	for _, f := range []string{model.ModelFileName, train.CSVFileName} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	fashion := t.TempDir()
+	if err := runTrain([]string{"--preset", "micro", "--image-size", "28", "--patch-size", "4",
+		"--data", "fashion-mnist:testdata/fashion-mnist", "--steps", "1", "--batch", "4", "--eval-images", "4",
+		"--out", fashion, "--backend", "cpu"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := runTrain([]string{"--out", fashion, "--resume", "--steps", "2", "--backend", "cpu"}); err == nil || !strings.Contains(err.Error(), "give it with --data") {
+		t.Fatalf("resumed a run without its data: %v", err)
 	}
 }

@@ -68,7 +68,11 @@ func runTrainTutorial(a tutorialTrainArgs) error {
 	} else {
 		tutorial.Init(lay, params, a.opts.Seed)
 	}
-	ds, err := train.Load(a.data, cfg.Channels, a.holdout)
+	src, err := train.ParseSource(a.data, a.holdout)
+	if err != nil {
+		return err
+	}
+	ds, err := src.Load(cfg.Channels)
 	if err != nil {
 		return err
 	}

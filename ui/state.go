@@ -217,6 +217,8 @@ type reconJob struct {
 	pix     recon.Pixels
 	mask    maskState
 	preview bool // the training preview rather than the main view
+	// done receives the result on the worker goroutine.
+	done func(reconOutput, error)
 }
 
 // reconOutput is a finished reconstruction, ready to draw.

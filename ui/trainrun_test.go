@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"context"
+	"errors"
 	"image"
 	_ "image/jpeg"
 	"os"
@@ -13,6 +15,7 @@ import (
 	"webmae/engine/mae"
 	"webmae/engine/model"
 	"webmae/engine/recon"
+	"webmae/engine/train"
 )
 
 // samplePixels decodes the bundled samples as the page does (RGB).
@@ -44,18 +47,34 @@ func samplePixels(t *testing.T) ([]recon.Pixels, []string) {
 	return pix, names
 }
 
-func newMicroRun(t *testing.T, s TrainSettings) *trainRun {
+func newMicroRun(t *testing.T, s TrainSettings, store train.Store) *train.Trainer {
 	t.Helper()
 	m, err := mae.NewInit(cpu.New(), mustPreset(t, s.Preset), s.Seed)
 	if err != nil {
 		t.Fatal(err)
 	}
 	pix, names := samplePixels(t)
-	run, err := newTrainRun(m, recon.ImageNet(), s, pix, names)
+	run, err := newRun(m, recon.ImageNet(), s, pix, names, store)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return run
+}
+
+// runUntil runs tr until step stop (then pauses it, as the page's Pause
+// button does) or its end.
+func runUntil(t *testing.T, tr *train.Trainer, stop int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	err := tr.Run(ctx, train.Hooks{SaveEvery: saveEvery, OnStep: func(s train.StepInfo) {
+		if s.Step == stop {
+			cancel()
+		}
+	}})
+	if err != nil && !errors.Is(err, train.ErrInterrupted) {
+		t.Fatal(err)
+	}
 }
 
 // The page's default recipe on micro (the e2e test's run, natively):
@@ -63,57 +82,35 @@ func newMicroRun(t *testing.T, s TrainSettings) *trainRun {
 func TestTrainRunLearns(t *testing.T) {
 	s := DefaultTrainSettings()
 	s.Steps = 20
-	run := newMicroRun(t, s)
-	for !run.Done() {
-		if _, err := run.TrainStep(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	first, last := run.Losses[0], run.Losses[len(run.Losses)-1]
+	run := newMicroRun(t, s, &train.MemStore{})
+	runUntil(t, run, s.Steps)
+	losses := run.Losses()
+	first, last := losses[0], losses[len(losses)-1]
 	t.Logf("loss step 1 %.4f, step 20 %.4f", first, last)
-	if !(last < first) {
-		t.Errorf("loss did not decrease: %g -> %g", first, last)
+	if !(last < first) || len(losses) != 20 {
+		t.Errorf("loss did not decrease: %g -> %g (%d steps)", first, last, len(losses))
 	}
-	if len(run.Images) != len(Samples) || max(run.Images[0].W, run.Images[0].H) > TrainSide {
-		t.Errorf("training set: %d images, first %dx%d", len(run.Images), run.Images[0].W, run.Images[0].H)
+	if len(run.Data.Train) != len(Samples) || max(run.Data.Train[0].W, run.Data.Train[0].H) > train.MemorySide {
+		t.Errorf("training set: %d images, first %dx%d", len(run.Data.Train), run.Data.Train[0].W, run.Data.Train[0].H)
 	}
 }
 
-// A run restored from a checkpoint continues exactly as the uninterrupted
-// run: same losses, same parameters, bit for bit.
+// A paused run restored from its store continues exactly as the
+// uninterrupted run: same losses, same parameters, bit for bit.
 func TestTrainRunCheckpointResume(t *testing.T) {
 	s := TrainSettings{Preset: model.PresetMicro, Batch: 4, Steps: 6, BaseLR: 0.05, Warmup: 2, Seed: 9}
-	whole := newMicroRun(t, s)
-	for !whole.Done() {
-		if _, err := whole.TrainStep(); err != nil {
-			t.Fatal(err)
-		}
+	whole := newMicroRun(t, s, &train.MemStore{})
+	runUntil(t, whole, s.Steps)
+	store := &train.MemStore{}
+	part := newMicroRun(t, s, store)
+	runUntil(t, part, 3)
+	resumed, settings, err := restoreRun(cpu.New(), store)
+	if err != nil || settings != s || resumed.Step() != 3 {
+		t.Fatalf("restored settings %+v at step %d: %v", settings, resumed.Step(), err)
 	}
-	part := newMicroRun(t, s)
-	for i := 0; i < 3; i++ {
-		if _, err := part.TrainStep(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	data, err := part.Checkpoint()
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, _, _, err := readCheckpoint(data)
-	if err != nil || info.Step != 3 || info.Settings != s || info.Loss != part.Losses[2] {
-		t.Fatalf("checkpoint info %+v, err %v", info, err)
-	}
-	resumed, err := restoreRun(cpu.New(), data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for !resumed.Done() {
-		if _, err := resumed.TrainStep(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if !slices.Equal(resumed.Losses, whole.Losses) {
-		t.Errorf("losses %v, uninterrupted %v", resumed.Losses, whole.Losses)
+	runUntil(t, resumed, s.Steps)
+	if !slices.Equal(resumed.Losses(), whole.Losses()) {
+		t.Errorf("losses %v, uninterrupted %v", resumed.Losses(), whole.Losses())
 	}
 	a, _ := resumed.Model.ReadParams()
 	b, _ := whole.Model.ReadParams()
@@ -121,8 +118,11 @@ func TestTrainRunCheckpointResume(t *testing.T) {
 		t.Error("parameters differ from the uninterrupted run")
 	}
 	// a damaged checkpoint is an error, not a panic
-	for _, bad := range [][]byte{data[:len(data)/2], []byte("nope"), nil} {
-		if _, err := restoreRun(cpu.New(), bad); err == nil {
+	data, _, _ := store.Load()
+	for _, bad := range [][]byte{data[:len(data)/2], []byte("nope"), {}} {
+		damaged := &train.MemStore{}
+		damaged.Save(bad)
+		if _, _, err := restoreRun(cpu.New(), damaged); err == nil {
 			t.Errorf("restored a %d-byte damaged checkpoint", len(bad))
 		}
 	}
@@ -144,21 +144,22 @@ func TestTrainSettingsValidate(t *testing.T) {
 	}
 }
 
-// A new run starts with a fresh optimizer even on a model trained before.
+// A new run starts with a fresh optimizer even on a model trained before,
+// and replaces the run saved in the store.
 func TestTrainRunFreshOptimizer(t *testing.T) {
 	s := TrainSettings{Preset: model.PresetMicro, Batch: 2, Steps: 2, BaseLR: 0.05, Seed: 1}
-	run := newMicroRun(t, s)
-	for !run.Done() {
-		if _, err := run.TrainStep(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	store := &train.MemStore{}
+	run := newMicroRun(t, s, store)
+	runUntil(t, run, s.Steps)
 	pix, names := samplePixels(t)
-	again, err := newTrainRun(run.Model, run.Norm, s, pix, names)
+	again, err := newRun(run.Model, run.Data.Norm, s, pix, names, store)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again.Step() != 0 || again.Done() {
-		t.Fatalf("new run on a trained model starts at step %d", again.Step())
+	if again.Step() != 0 || again.Done() || run.Model.Steps() != 0 {
+		t.Fatalf("new run on a trained model starts at step %d (AdamW step %d)", again.Step(), run.Model.Steps())
+	}
+	if _, found, _ := store.Load(); found {
+		t.Fatal("the previous run's checkpoint is still saved")
 	}
 }

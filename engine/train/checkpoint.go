@@ -1,6 +1,7 @@
 package train
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"webmae/engine/backend"
 	"webmae/engine/mae"
@@ -16,7 +18,7 @@ import (
 	"webmae/engine/recon"
 )
 
-// File names in a run's output directory.
+// File names in a run's output directory (DirStore).
 const (
 	CheckpointFileName = "checkpoint.safetensors"
 	CSVFileName        = "train.csv"
@@ -34,6 +36,9 @@ const (
 	ckV      = "adamw.exp_avg_sq"
 	ckLoss   = "history.loss"
 	ckLR     = "history.lr"
+	// ckImage+"N" is embedded training image N, (H, W, C) 8-bit values
+	// stored as F16 (exact), with the names in metadata "data_images".
+	ckImage = "data.image."
 )
 
 // dataFingerprint identifies a data set's split: the FNV-1a hash of every
@@ -49,15 +54,21 @@ func dataFingerprint(ds *Dataset) string {
 	return fmt.Sprintf("%016x/%d/%d", h.Sum64(), len(ds.TrainNames), len(ds.HeldNames))
 }
 
-// save writes the checkpoint and then the exports (model, configs,
-// reports), each atomically.
-func (t *Trainer) save(hooks Hooks) error {
-	if err := t.writeCheckpoint(); err != nil {
+// save encodes the checkpoint (holding hooks.Lock), keeps it in the
+// store and then, for an Exporter, writes the exports.
+func (t *Trainer) save(hooks Hooks, final bool) error {
+	var data []byte
+	if err := locked(hooks.Lock, func() (err error) { data, err = t.encodeCheckpoint(); return err }); err != nil {
 		return err
 	}
+	if err := t.Store.Save(data); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
 	t.saved = t.step
-	if err := t.writeExports(); err != nil {
-		return err
+	if ex, ok := t.Store.(Exporter); ok {
+		if err := locked(hooks.Lock, func() error { return ex.Export(t, final) }); err != nil {
+			return err
+		}
 	}
 	if hooks.OnSave != nil {
 		hooks.OnSave(t.step)
@@ -65,22 +76,22 @@ func (t *Trainer) save(hooks Hooks) error {
 	return nil
 }
 
-func (t *Trainer) writeCheckpoint() error {
+func (t *Trainer) encodeCheckpoint() ([]byte, error) {
 	params, err := t.Model.ReadParams()
 	if err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
+		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
 	opt, err := t.Model.ReadOptimizer()
 	if err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
+		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
 	rngState, err := t.src.MarshalBinary()
 	if err != nil {
-		return fmt.Errorf("checkpoint: random state: %w", err)
+		return nil, fmt.Errorf("checkpoint: random state: %w", err)
 	}
 	cfgJSON, err := t.Model.Config.MarshalHF()
 	if err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
+		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
 	optsJSON, _ := json.Marshal(t.Opts)
 	evalsJSON, _ := json.Marshal(t.evals)
@@ -102,31 +113,117 @@ func (t *Trainer) writeCheckpoint() error {
 		"data":        t.Data.Source,
 		"data_split":  dataFingerprint(t.Data),
 	}
-	if err := model.SaveSafetensorsFile(filepath.Join(t.Dir, CheckpointFileName), nil, tensors, meta, nil); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
+	half := embedImages(t.Data, tensors, meta)
+	var buf bytes.Buffer
+	if err := model.WriteSafetensors(&buf, nil, tensors, meta, half); err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
-	return nil
+	return buf.Bytes(), nil
 }
 
-// Resume continues the run saved in dir on backend k with data set ds
-// (the same split) and options opts, which must equal the saved ones
-// except Steps, EvalEvery and F16. The model, AdamW moments, step, random
-// state and history are restored exactly.
-func Resume(k backend.Kernels, ds *Dataset, dir string, opts Options) (*Trainer, error) {
-	path := filepath.Join(dir, CheckpointFileName)
-	tensors, meta, err := model.LoadSafetensorsFile(path)
+// embedImages adds the training images of an Embedded data set to a
+// checkpoint; it returns which tensors are stored in half precision.
+func embedImages(ds *Dataset, tensors map[string]model.HostTensor, meta map[string]string) func(string) bool {
+	if !ds.Embedded {
+		return nil
+	}
+	for i, p := range ds.Train {
+		v := make([]float32, len(p.Pix))
+		for j, b := range p.Pix {
+			v[j] = float32(b)
+		}
+		tensors[ckImage+strconv.Itoa(i)] = model.HostTensor{Shape: []int{p.H, p.W, p.C}, F32: v}
+	}
+	names, _ := json.Marshal(ds.TrainNames)
+	meta["data_images"] = string(names)
+	return func(name string) bool { return strings.HasPrefix(name, ckImage) }
+}
+
+// embeddedImages rebuilds the data set a checkpoint embeds (nil when it
+// embeds none).
+func embeddedImages(tensors map[string]model.HostTensor, meta map[string]string, channels int) (*Dataset, error) {
+	if meta["data_images"] == "" {
+		return nil, nil
+	}
+	src := MemorySource{Name: meta["data"]}
+	if err := json.Unmarshal([]byte(meta["data_images"]), &src.Names); err != nil {
+		return nil, fmt.Errorf("embedded images: %w", err)
+	}
+	if err := json.Unmarshal([]byte(meta["norm"]), &src.Norm); err != nil {
+		return nil, fmt.Errorf("embedded images: normalisation: %w", err)
+	}
+	for i := range src.Names {
+		t, ok := tensors[ckImage+strconv.Itoa(i)]
+		if !ok || t.IsInt() || len(t.Shape) != 3 {
+			return nil, fmt.Errorf("embedded image %d is missing or not (H, W, C)", i)
+		}
+		p := recon.Pixels{H: t.Shape[0], W: t.Shape[1], C: t.Shape[2], Pix: make([]uint8, len(t.F32))}
+		for j, v := range t.F32 {
+			if !(v >= 0 && v <= 255) || v != float32(int(v)) {
+				return nil, fmt.Errorf("embedded image %d holds %g, not an 8-bit value", i, v)
+			}
+			p.Pix[j] = uint8(v)
+		}
+		if err := p.Validate(); err != nil {
+			return nil, fmt.Errorf("embedded image %d: %w", i, err)
+		}
+		src.Images = append(src.Images, p)
+	}
+	return src.Load(channels)
+}
+
+// decodeCheckpoint parses a checkpoint's tensors, metadata and config.
+func decodeCheckpoint(data []byte) (map[string]model.HostTensor, map[string]string, model.Config, error) {
+	tensors, meta, err := model.ReadSafetensors(data)
+	if err != nil {
+		return nil, nil, model.Config{}, err
+	}
+	if meta["format"] != checkpointFormat {
+		return nil, nil, model.Config{}, fmt.Errorf("format %q is not %s", meta["format"], checkpointFormat)
+	}
+	cfg, err := model.ParseConfig([]byte(meta["config"]))
+	if err != nil {
+		return nil, nil, model.Config{}, err
+	}
+	return tensors, meta, cfg, nil
+}
+
+// loadCheckpoint reads and parses the checkpoint in store.
+func loadCheckpoint(store Store) (map[string]model.HostTensor, map[string]string, model.Config, error) {
+	data, found, err := store.Load()
+	if err == nil && !found {
+		err = fmt.Errorf("%s holds no checkpoint", store)
+	}
+	if err != nil {
+		return nil, nil, model.Config{}, err
+	}
+	tensors, meta, cfg, err := decodeCheckpoint(data)
+	if err != nil {
+		return nil, nil, model.Config{}, fmt.Errorf("checkpoint in %s: %w", store, err)
+	}
+	return tensors, meta, cfg, nil
+}
+
+// Resume continues the run saved in store on backend k with data set ds
+// (the same split; nil for the images the checkpoint embeds) and options
+// opts, which must equal the saved ones except Steps, EvalEvery and F16.
+// The model, AdamW moments, step, random state and history are restored
+// exactly.
+func Resume(k backend.Kernels, ds *Dataset, store Store, opts Options) (*Trainer, error) {
+	tensors, meta, cfg, err := loadCheckpoint(store)
 	if err != nil {
 		return nil, fmt.Errorf("resume: %w", err)
 	}
 	fail := func(format string, args ...any) (*Trainer, error) {
-		return nil, fmt.Errorf("resume %s: "+format, append([]any{path}, args...)...)
+		return nil, fmt.Errorf("resume %s: "+format, append([]any{store}, args...)...)
 	}
-	if meta["format"] != checkpointFormat {
-		return fail("format %q is not %s", meta["format"], checkpointFormat)
-	}
-	cfg, err := model.ParseConfig([]byte(meta["config"]))
-	if err != nil {
-		return fail("%v", err)
+	if ds == nil {
+		if ds, err = embeddedImages(tensors, meta, cfg.NumChannels); err != nil {
+			return fail("%v", err)
+		}
+		if ds == nil {
+			return fail("the checkpoint does not hold its training images (%s); give the data set", meta["data"])
+		}
 	}
 	var saved Options
 	if err := json.Unmarshal([]byte(meta["options"]), &saved); err != nil {
@@ -187,7 +284,7 @@ func Resume(k backend.Kernels, ds *Dataset, dir string, opts Options) (*Trainer,
 	if err := m.SetOptimizer(opt); err != nil {
 		return fail("%v", err)
 	}
-	t, err := newTrainer(m, ds, dir, opts, src)
+	t, err := newTrainer(m, ds, store, opts, src)
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -205,30 +302,30 @@ func Resume(k backend.Kernels, ds *Dataset, dir string, opts Options) (*Trainer,
 }
 
 // writeExports writes model.safetensors, config.json,
-// preprocessor_config.json, train.csv and the loss-curve SVG.
-func (t *Trainer) writeExports() error {
+// preprocessor_config.json, train.csv and the loss-curve SVG into dir.
+func (t *Trainer) writeExports(dir string) error {
 	params, err := t.Model.ReadParams()
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
 	cfg := t.Model.Config
-	if err := model.SaveModel(t.Dir, cfg, t.Model.Layout, params, t.Opts.F16); err != nil {
+	if err := model.SaveModel(dir, cfg, t.Model.Layout, params, t.Opts.F16); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
 	pre, err := recon.MarshalPreprocessor(t.Data.Norm, cfg.ImageSize)
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	if err := model.WriteFileAtomic(filepath.Join(t.Dir, recon.PreprocessorFileName), func(w io.Writer) error {
+	if err := model.WriteFileAtomic(filepath.Join(dir, recon.PreprocessorFileName), func(w io.Writer) error {
 		_, err := w.Write(pre)
 		return err
 	}); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	if err := model.WriteFileAtomic(filepath.Join(t.Dir, CSVFileName), t.WriteCSV); err != nil {
+	if err := model.WriteFileAtomic(filepath.Join(dir, CSVFileName), t.WriteCSV); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	if err := model.WriteFileAtomic(filepath.Join(t.Dir, SVGFileName), t.WriteSVG); err != nil {
+	if err := model.WriteFileAtomic(filepath.Join(dir, SVGFileName), t.WriteSVG); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
 	return nil
@@ -273,7 +370,7 @@ func (t *Trainer) QualityReport() (Quality, error) {
 	}, nil
 }
 
-func (t *Trainer) writeQuality() error {
+func (t *Trainer) writeQuality(dir string) error {
 	q, err := t.QualityReport()
 	if err != nil {
 		return err
@@ -282,34 +379,46 @@ func (t *Trainer) writeQuality() error {
 	if err != nil {
 		return fmt.Errorf("quality: %w", err)
 	}
-	return model.WriteFileAtomic(filepath.Join(t.Dir, QualityFileName), func(w io.Writer) error {
+	return model.WriteFileAtomic(filepath.Join(dir, QualityFileName), func(w io.Writer) error {
 		_, err := w.Write(append(b, '\n'))
 		return err
 	})
 }
 
-// CheckpointInfo reads the configuration, options and step of the run
-// saved in dir without loading its tensors' values into a model.
-func CheckpointInfo(dir string) (model.Config, Options, int, error) {
-	path := filepath.Join(dir, CheckpointFileName)
-	_, meta, err := model.LoadSafetensorsFile(path)
+// Info describes a saved run without restoring it.
+type Info struct {
+	Config  model.Config
+	Options Options
+	Step    int
+	Losses  []float32 // the loss of every step done
+	Data    string    // the data set it trains on
+	// Embedded says the checkpoint holds its training images, so Resume
+	// needs no data set.
+	Embedded bool
+}
+
+// ReadInfo reads the run saved in store without building its model;
+// found is false when the store holds no checkpoint.
+func ReadInfo(store Store) (info Info, found bool, err error) {
+	data, found, err := store.Load()
+	if err != nil || !found {
+		return Info{}, found, err
+	}
+	tensors, meta, cfg, err := decodeCheckpoint(data)
 	if err != nil {
-		return model.Config{}, Options{}, 0, fmt.Errorf("checkpoint: %w", err)
+		return Info{}, true, fmt.Errorf("checkpoint in %s: %w", store, err)
 	}
-	if meta["format"] != checkpointFormat {
-		return model.Config{}, Options{}, 0, fmt.Errorf("checkpoint %s: format %q is not %s", path, meta["format"], checkpointFormat)
+	info = Info{Config: cfg, Data: meta["data"], Embedded: meta["data_images"] != ""}
+	if err := json.Unmarshal([]byte(meta["options"]), &info.Options); err != nil {
+		return Info{}, true, fmt.Errorf("checkpoint in %s: options: %w", store, err)
 	}
-	cfg, err := model.ParseConfig([]byte(meta["config"]))
-	if err != nil {
-		return model.Config{}, Options{}, 0, fmt.Errorf("checkpoint %s: %w", path, err)
+	if info.Step, err = strconv.Atoi(meta["step"]); err != nil || info.Step < 0 {
+		return Info{}, true, fmt.Errorf("checkpoint in %s: bad step %q", store, meta["step"])
 	}
-	var opts Options
-	if err := json.Unmarshal([]byte(meta["options"]), &opts); err != nil {
-		return model.Config{}, Options{}, 0, fmt.Errorf("checkpoint %s: options: %w", path, err)
+	losses := tensors[ckLoss]
+	if losses.IsInt() || len(losses.F32) != info.Step {
+		return Info{}, true, fmt.Errorf("checkpoint in %s: %d losses for %d steps", store, len(losses.F32), info.Step)
 	}
-	step, err := strconv.Atoi(meta["step"])
-	if err != nil {
-		return model.Config{}, Options{}, 0, fmt.Errorf("checkpoint %s: step: %w", path, err)
-	}
-	return cfg, opts, step, nil
+	info.Losses = losses.F32
+	return info, true, nil
 }

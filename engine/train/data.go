@@ -1,7 +1,6 @@
 package train
 
 import (
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"image"
@@ -39,23 +38,9 @@ type Dataset struct {
 	// CropEval says held-out images are evaluated through fixed random
 	// resized crops (photos of any size) rather than whole (Fashion-MNIST).
 	CropEval bool
-}
-
-// FashionMNISTPrefix marks a --data argument naming a Fashion-MNIST
-// directory.
-const FashionMNISTPrefix = "fashion-mnist:"
-
-// Load reads the data set named by spec: "fashion-mnist:PATH" for the
-// Fashion-MNIST IDX files in directory PATH (the test set is held out),
-// or a directory of png/jpeg images (see LoadDir; holdout as there).
-func Load(spec string, channels int, holdout []string) (*Dataset, error) {
-	if path, ok := strings.CutPrefix(spec, FashionMNISTPrefix); ok {
-		if len(holdout) > 0 {
-			return nil, errors.New("load data: Fashion-MNIST holds out its test set; no holdout list applies")
-		}
-		return LoadFashionMNIST(path, channels)
-	}
-	return LoadDir(spec, channels, holdout)
+	// Embedded says the training images are saved with every checkpoint
+	// (a MemorySource's): the run resumes without its source.
+	Embedded bool
 }
 
 // LoadFashionMNIST reads train-images-idx3-ubyte and

@@ -25,6 +25,15 @@ const (
 	imagesDir  = "../../testdata/images"
 )
 
+// load reads a --data argument as the command does.
+func load(spec string, channels int, holdout []string) (*Dataset, error) {
+	src, err := ParseSource(spec, holdout)
+	if err != nil {
+		return nil, err
+	}
+	return src.Load(channels)
+}
+
 // fashionConfig is the 1-channel micro model for Fashion-MNIST: 28 px,
 // patch 4, the micro preset's widths.
 func fashionConfig(t testing.TB) model.Config {
@@ -37,7 +46,7 @@ func fashionConfig(t testing.TB) model.Config {
 }
 
 func loadFashion(t testing.TB) *Dataset {
-	ds, err := Load(FashionMNISTPrefix+fashionDir, 1, nil)
+	ds, err := load(FashionMNISTPrefix+fashionDir, 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +73,7 @@ func TestFashionMNIST(t *testing.T) {
 	if _, _, _, err := ReadIDXImages(bytes.NewReader([]byte{0, 0, 8, 1, 0, 0, 0, 1})); err == nil {
 		t.Fatal("a label file was read as images")
 	}
-	if _, err := Load(FashionMNISTPrefix+t.TempDir(), 1, nil); err == nil || !strings.Contains(err.Error(), "train-images-idx3-ubyte") {
+	if _, err := load(FashionMNISTPrefix+t.TempDir(), 1, nil); err == nil || !strings.Contains(err.Error(), "train-images-idx3-ubyte") {
 		t.Fatalf("missing files: %v", err)
 	}
 }
@@ -86,7 +95,7 @@ func pngHeader(w, h uint32) []byte {
 }
 
 func TestLoadDir(t *testing.T) {
-	ds, err := Load(imagesDir, 3, nil)
+	ds, err := load(imagesDir, 3, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,14 +111,14 @@ func TestLoadDir(t *testing.T) {
 	if a, b := DefaultHoldout([]string{"a", "b", "c", "d", "e", "f", "g", "h"}), DefaultHoldout([]string{"h", "g", "f", "e", "d", "c", "b", "a"}); len(a) != 2 || a[0] != b[0] || a[1] != b[1] {
 		t.Fatalf("holdout %v vs %v", a, b)
 	}
-	gray, err := Load(imagesDir, 1, []string{"brick.png", "rocket.jpg"})
+	gray, err := load(imagesDir, 1, []string{"brick.png", "rocket.jpg"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(gray.Held) != 2 || gray.Train[0].C != 1 || gray.Norm.Channels() != 1 {
 		t.Fatalf("gray: %v held, norm %v", gray.HeldNames, gray.Norm)
 	}
-	if _, err := Load(imagesDir, 3, []string{"nope.png"}); err == nil {
+	if _, err := load(imagesDir, 3, []string{"nope.png"}); err == nil {
 		t.Fatal("unknown held-out name accepted")
 	}
 
@@ -155,7 +164,7 @@ func TestCropBoxAndAugment(t *testing.T) {
 	if b := CropBox(rng, 1000, 10); b.Y1-b.Y0 != 10 || b.X1-b.X0 != 13 {
 		t.Fatalf("fallback box %+v", b)
 	}
-	ds, err := Load(imagesDir, 3, nil)
+	ds, err := load(imagesDir, 3, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +232,7 @@ func TestEvalSetAndBaselines(t *testing.T) {
 	if !(idw.MSE < mean.MSE) || !(idw.PSNR > mean.PSNR) || mean.Images != 64 {
 		t.Fatalf("mean-fill %+v, IDW %+v", mean, idw)
 	}
-	photos, err := Load(imagesDir, 3, nil)
+	photos, err := load(imagesDir, 3, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +255,7 @@ func TestResumeIsExact(t *testing.T) {
 	const steps = 7
 
 	full := t.TempDir()
-	tr, err := New(cpu.New(), cfg, ds, full, fashionOptions(steps))
+	tr, err := New(cpu.New(), cfg, ds, DirStore{full}, fashionOptions(steps))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +265,7 @@ func TestResumeIsExact(t *testing.T) {
 	want := tr.Losses()
 
 	dir := t.TempDir()
-	tr, err = New(cpu.New(), cfg, ds, dir, fashionOptions(steps))
+	tr, err = New(cpu.New(), cfg, ds, DirStore{dir}, fashionOptions(steps))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,15 +282,15 @@ func TestResumeIsExact(t *testing.T) {
 	if !errors.Is(err, ErrInterrupted) || tr.Step() != 4 || saves != 1 {
 		t.Fatalf("interrupt: step %d, %d saves, %v", tr.Step(), saves, err)
 	}
-	if _, err := New(cpu.New(), cfg, ds, dir, fashionOptions(steps)); err == nil {
+	if _, err := New(cpu.New(), cfg, ds, DirStore{dir}, fashionOptions(steps)); err == nil {
 		t.Fatal("a fresh run overwrote a checkpoint")
 	}
 	bad := fashionOptions(steps)
 	bad.Batch = 4
-	if _, err := Resume(cpu.New(), ds, dir, bad); err == nil {
+	if _, err := Resume(cpu.New(), ds, DirStore{dir}, bad); err == nil {
 		t.Fatal("resumed with another batch size")
 	}
-	tr, err = Resume(cpu.New(), ds, dir, fashionOptions(steps))
+	tr, err = Resume(cpu.New(), ds, DirStore{dir}, fashionOptions(steps))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,7 +315,7 @@ func TestOutputsAndNaN(t *testing.T) {
 	cfg := fashionConfig(t)
 	dir := t.TempDir()
 	opts := fashionOptions(3)
-	tr, err := New(cpu.New(), cfg, ds, dir, opts)
+	tr, err := New(cpu.New(), cfg, ds, DirStore{dir}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -349,7 +358,7 @@ func TestOutputsAndNaN(t *testing.T) {
 
 	// A NaN loss stops the run; the checkpoint of step 3 stays.
 	opts.Steps = 6
-	tr, err = Resume(cpu.New(), ds, dir, opts)
+	tr, err = Resume(cpu.New(), ds, DirStore{dir}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,7 +368,7 @@ func TestOutputsAndNaN(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "loss is NaN") || !strings.Contains(err.Error(), "step 3") {
 		t.Fatalf("NaN run: %v", err)
 	}
-	tr, err = Resume(cpu.New(), ds, dir, opts)
+	tr, err = Resume(cpu.New(), ds, DirStore{dir}, opts)
 	if err != nil || tr.Step() != 3 {
 		t.Fatalf("after NaN: step %d, %v", tr.Step(), err)
 	}
@@ -370,15 +379,15 @@ func TestOutputsAndNaN(t *testing.T) {
 func TestPeriodicCheckpoints(t *testing.T) {
 	ds := loadFashion(t)
 	dir := t.TempDir()
-	tr, err := New(cpu.New(), fashionConfig(t), ds, dir, fashionOptions(3))
+	tr, err := New(cpu.New(), fashionConfig(t), ds, DirStore{dir}, fashionOptions(3))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var saved []int
 	err = tr.Run(context.Background(), Hooks{CheckpointEvery: time.Nanosecond, OnSave: func(s int) {
 		saved = append(saved, s)
-		if _, _, step, err := CheckpointInfo(dir); err != nil || step != s {
-			t.Errorf("checkpoint on disk at step %d, saved %d: %v", step, s, err)
+		if info, found, err := ReadInfo(DirStore{dir}); err != nil || !found || info.Step != s {
+			t.Errorf("checkpoint on disk at step %d, saved %d: %v", info.Step, s, err)
 		}
 	}})
 	if err != nil {

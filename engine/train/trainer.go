@@ -1,9 +1,11 @@
 // Package train pretrains an MAE: the data pipeline (png/jpeg decoding,
 // Fashion-MNIST IDX, the official augmentation), a fixed held-out split,
 // the official learning-rate schedule, the training loop on a mae.Model
-// with a serialisable random state, atomic checkpoints with exact resume,
-// evaluation against two non-learned baselines through the same code path,
-// and the run's reports (train.csv, a loss-curve SVG).
+// with a serialisable random state, checkpoints with exact resume kept in
+// a Store (files, the browser's storage), evaluation against two
+// non-learned baselines through the same code path, and the run's reports
+// (train.csv, a loss-curve SVG). The command line and the browser page
+// both train through Trainer.Run.
 package train
 
 import (
@@ -12,8 +14,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"runtime"
 	"sync"
 	"time"
@@ -89,8 +89,10 @@ type EvalPoint struct {
 	Metrics
 }
 
-// Hooks receive progress; every field is optional.
+// Hooks receive progress and set the run's cadence; every field is
+// optional.
 type Hooks struct {
+	// OnStep is called after each step, without Lock held.
 	OnStep func(StepInfo)
 	OnEval func(EvalPoint)
 	// OnSave is called after each checkpoint with the step it holds.
@@ -99,19 +101,27 @@ type Hooks struct {
 	// minutes); a checkpoint is also written at the end and when the
 	// context is cancelled.
 	CheckpointEvery time.Duration
+	// SaveEvery also checkpoints every so many steps (0: never by count).
+	SaveEvery int
+	// Lock, when set, is held during each step, evaluation and checkpoint
+	// encoding: the backend is shared with other work (the page's
+	// reconstructions), which takes the same lock.
+	Lock sync.Locker
 }
 
 // ErrInterrupted is returned (wrapped) by Run when its context is
 // cancelled; the checkpoint was saved.
 var ErrInterrupted = errors.New("training interrupted")
 
-// Trainer is one training run writing to an output directory.
+// Trainer is one training run keeping its checkpoints in a Store.
 type Trainer struct {
 	Opts  Options
 	Model *mae.Model
 	Data  *Dataset
-	Dir   string
-	Eval  *EvalSet
+	Store Store
+	// Eval is the held-out evaluation set; nil when the data hold none out
+	// (a MemorySource): such a run is not evaluated.
+	Eval *EvalSet
 	// Baselines are the baselines' metrics on Eval, by name.
 	Baselines map[string]Metrics
 
@@ -126,28 +136,52 @@ type Trainer struct {
 	evaluator *Evaluator
 	perm      []int
 	permEpoch int
-	saved     int // step of the checkpoint on disk, -1 if none
+	saved     int   // step of the checkpoint in Store, -1 if none
+	failed    error // a step's failure: the model is not that of a step
 }
 
 // trainStream separates the training random stream from the model init.
 const trainStream = 0x747261696e // "train"
 
 // New starts a run of a freshly initialised model (seeded with opts.Seed)
-// of configuration cfg on backend k. It refuses a directory that already
-// holds a checkpoint (resume it, or choose another directory).
-func New(k backend.Kernels, cfg model.Config, ds *Dataset, dir string, opts Options) (*Trainer, error) {
-	if _, err := os.Stat(filepath.Join(dir, CheckpointFileName)); err == nil {
-		return nil, fmt.Errorf("new run: %s already holds a checkpoint; resume it or choose another output directory", dir)
+// of configuration cfg on backend k. It refuses a store that already
+// holds a checkpoint (resume it, or choose another place).
+func New(k backend.Kernels, cfg model.Config, ds *Dataset, store Store, opts Options) (*Trainer, error) {
+	if err := refuseExisting(store); err != nil {
+		return nil, err
 	}
 	m, err := mae.NewInit(k, cfg, opts.Seed)
 	if err != nil {
 		return nil, fmt.Errorf("new run: %w", err)
 	}
-	src := rand.NewPCG(opts.Seed, trainStream)
-	return newTrainer(m, ds, dir, opts, src)
+	return NewFrom(m, ds, store, opts)
 }
 
-func newTrainer(m *mae.Model, ds *Dataset, dir string, opts Options, src *rand.PCG) (*Trainer, error) {
+// NewFrom starts a run that trains m from its current parameters with a
+// fresh AdamW state (step 0, zero moments). Like New it refuses a store
+// that already holds a checkpoint.
+func NewFrom(m *mae.Model, ds *Dataset, store Store, opts Options) (*Trainer, error) {
+	if err := refuseExisting(store); err != nil {
+		return nil, err
+	}
+	if err := m.SetOptimizer(mae.OptimizerState{}); err != nil {
+		return nil, fmt.Errorf("new run: %w", err)
+	}
+	return newTrainer(m, ds, store, opts, rand.NewPCG(opts.Seed, trainStream))
+}
+
+func refuseExisting(store Store) error {
+	_, found, err := store.Load()
+	if err != nil {
+		return fmt.Errorf("new run: %w", err)
+	}
+	if found {
+		return fmt.Errorf("new run: %s already holds a checkpoint; resume it or choose another place", store)
+	}
+	return nil
+}
+
+func newTrainer(m *mae.Model, ds *Dataset, store Store, opts Options, src *rand.PCG) (*Trainer, error) {
 	cfg := m.Config
 	if err := opts.fill(cfg); err != nil {
 		return nil, fmt.Errorf("training options: %w", err)
@@ -158,14 +192,14 @@ func newTrainer(m *mae.Model, ds *Dataset, dir string, opts Options, src *rand.P
 	if len(ds.Train) == 0 {
 		return nil, fmt.Errorf("data set %s has no training images", ds.Source)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("output directory: %w", err)
-	}
-	t := &Trainer{Opts: opts, Model: m, Data: ds, Dir: dir, src: src, rng: rand.New(src), permEpoch: -1, saved: -1,
+	t := &Trainer{Opts: opts, Model: m, Data: ds, Store: store, src: src, rng: rand.New(src), permEpoch: -1, saved: -1,
 		sched: Schedule{BaseLR: opts.BaseLR, Batch: opts.Batch, Warmup: opts.Warmup, Steps: opts.Steps}}
 	var err error
 	if t.pass, err = m.NewPass(opts.Batch, cfg.NumKeep(opts.MaskRatio)); err != nil {
 		return nil, err
+	}
+	if len(ds.Held) == 0 {
+		return t, nil
 	}
 	if t.Eval, err = NewEvalSet(ds, cfg, opts.EvalImages, EvalRatio, EvalMaskSeed); err != nil {
 		return nil, err
@@ -178,6 +212,9 @@ func newTrainer(m *mae.Model, ds *Dataset, dir string, opts Options, src *rand.P
 
 // Step is the number of steps done.
 func (t *Trainer) Step() int { return t.step }
+
+// Done reports whether every step of the run was taken.
+func (t *Trainer) Done() bool { return t.step >= t.Opts.Steps }
 
 // Losses is the loss of every step done (a copy).
 func (t *Trainer) Losses() []float32 { return append([]float32(nil), t.losses...) }
@@ -241,12 +278,63 @@ func (t *Trainer) batch() ([]float32, model.Masking, error) {
 	return images, mk, err
 }
 
+// takeStep takes one optimisation step: the batch and its masks, forward,
+// backward and AdamW are queued and submitted, and only then is the loss
+// read (one read-back per step, after the GPU has the whole step). A NaN
+// or infinite loss fails the step and the trainer: the update was
+// applied, so that state must not be saved or continued.
+func (t *Trainer) takeStep() (float32, float64, error) {
+	images, mk, err := t.batch()
+	if err != nil {
+		return 0, 0, fmt.Errorf("step %d: batch: %w", t.step+1, err)
+	}
+	if err := t.pass.SetInputs(images, mk); err != nil {
+		return 0, 0, fmt.Errorf("step %d: %w", t.step+1, err)
+	}
+	lr := t.sched.LR(t.step)
+	t.pass.Forward()
+	t.pass.Backward()
+	t.Model.AdamW(lr)
+	if err := t.Model.K.Submit(); err != nil {
+		t.failed = fmt.Errorf("step %d: %w", t.step+1, err)
+		return 0, lr, t.failed
+	}
+	loss, err := t.pass.Loss()
+	if err != nil {
+		t.failed = fmt.Errorf("step %d: %w", t.step+1, err)
+		return 0, lr, t.failed
+	}
+	if math.IsNaN(float64(loss)) || math.IsInf(float64(loss), 0) {
+		t.failed = fmt.Errorf("step %d: loss is %g (lr %.3g; lower the learning rate); stopped without saving: the last good checkpoint (step %d) is kept in %s",
+			t.step+1, loss, lr, t.saved, t.Store)
+		return loss, lr, t.failed
+	}
+	t.step++
+	t.losses = append(t.losses, loss)
+	t.lrs = append(t.lrs, float32(lr))
+	return loss, lr, nil
+}
+
+// locked runs f holding l (when set).
+func locked(l sync.Locker, f func() error) error {
+	if l != nil {
+		l.Lock()
+		defer l.Unlock()
+	}
+	return f()
+}
+
 // Run trains until Opts.Steps steps are done, evaluating every EvalEvery
-// steps and at the end, checkpointing every hooks.CheckpointEvery and at
-// the end. When ctx is cancelled it saves a checkpoint after the current
-// step and returns an error wrapping ErrInterrupted. A NaN or infinite
-// loss stops the run with an error; the last checkpoint is left as it was.
+// steps and at the end, checkpointing every hooks.CheckpointEvery (and
+// hooks.SaveEvery steps) and at the end. When ctx is cancelled it saves a
+// checkpoint after the current step and returns an error wrapping
+// ErrInterrupted; Run may then be called again. A failed step (a NaN or
+// infinite loss, a backend error) stops the run with an error and leaves
+// the last checkpoint as it was; the trainer then refuses to run again.
 func (t *Trainer) Run(ctx context.Context, hooks Hooks) error {
+	if t.failed != nil {
+		return fmt.Errorf("the run stopped at a failed step: %w", t.failed)
+	}
 	every := hooks.CheckpointEvery
 	if every <= 0 {
 		every = DefaultCheckpointEvery
@@ -257,54 +345,35 @@ func (t *Trainer) Run(ctx context.Context, hooks Hooks) error {
 	start, lastSave, first := time.Now(), time.Now(), t.step
 	for t.step < t.Opts.Steps {
 		if ctx.Err() != nil {
-			if err := t.save(hooks); err != nil {
+			if err := t.save(hooks, false); err != nil {
 				return err
 			}
-			return fmt.Errorf("%w at step %d; checkpoint saved in %s", ErrInterrupted, t.step, t.Dir)
+			return fmt.Errorf("%w at step %d; checkpoint saved in %s", ErrInterrupted, t.step, t.Store)
 		}
-		images, mk, err := t.batch()
-		if err != nil {
-			return fmt.Errorf("step %d: batch: %w", t.step+1, err)
+		var loss float32
+		var lr float64
+		if err := locked(hooks.Lock, func() (err error) { loss, lr, err = t.takeStep(); return err }); err != nil {
+			return err
 		}
-		if err := t.pass.SetInputs(images, mk); err != nil {
-			return fmt.Errorf("step %d: %w", t.step+1, err)
-		}
-		t.pass.Forward()
-		loss, err := t.pass.Loss()
-		if err != nil {
-			return fmt.Errorf("step %d: %w", t.step+1, err)
-		}
-		lr := t.sched.LR(t.step)
-		if math.IsNaN(float64(loss)) || math.IsInf(float64(loss), 0) {
-			return fmt.Errorf("step %d: loss is %g (lr %.3g); stopped without saving: the last good checkpoint (step %d) is kept in %s",
-				t.step+1, loss, lr, t.saved, t.Dir)
-		}
-		t.pass.Backward()
-		t.Model.AdamW(lr)
-		t.step++
-		t.losses = append(t.losses, loss)
-		t.lrs = append(t.lrs, float32(lr))
 		if hooks.OnStep != nil {
 			el := time.Since(start)
 			hooks.OnStep(StepInfo{Step: t.step, Steps: t.Opts.Steps, Loss: float64(loss), LR: lr, Elapsed: el,
 				ImagesPerSec: float64((t.step-first)*t.Opts.Batch) / el.Seconds()})
 		}
-		if (t.Opts.EvalEvery > 0 && t.step%t.Opts.EvalEvery == 0) || t.step == t.Opts.Steps {
-			if err := t.evaluate(hooks); err != nil {
+		if t.Eval != nil && ((t.Opts.EvalEvery > 0 && t.step%t.Opts.EvalEvery == 0) || t.step == t.Opts.Steps) {
+			if err := locked(hooks.Lock, func() error { return t.evaluate(hooks) }); err != nil {
 				return err
 			}
 		}
-		if time.Since(lastSave) >= every && t.step < t.Opts.Steps {
-			if err := t.save(hooks); err != nil {
+		due := time.Since(lastSave) >= every || (hooks.SaveEvery > 0 && t.step%hooks.SaveEvery == 0)
+		if due && t.step < t.Opts.Steps {
+			if err := t.save(hooks, false); err != nil {
 				return err
 			}
 			lastSave = time.Now()
 		}
 	}
-	if err := t.save(hooks); err != nil {
-		return err
-	}
-	return t.writeQuality()
+	return t.save(hooks, true)
 }
 
 func (t *Trainer) evaluate(hooks Hooks) error {
@@ -313,7 +382,7 @@ func (t *Trainer) evaluate(hooks Hooks) error {
 		return fmt.Errorf("step %d: %w", t.step, err)
 	}
 	if math.IsNaN(m.MSE) || math.IsInf(m.MSE, 0) {
-		return fmt.Errorf("step %d: eval MSE is %g; stopped without saving: the last good checkpoint (step %d) is kept in %s", t.step, m.MSE, t.saved, t.Dir)
+		return fmt.Errorf("step %d: eval MSE is %g; stopped without saving: the last good checkpoint (step %d) is kept in %s", t.step, m.MSE, t.saved, t.Store)
 	}
 	p := EvalPoint{Step: t.step, Metrics: m}
 	if n := len(t.evals); n > 0 && t.evals[n-1].Step == t.step {
@@ -330,7 +399,7 @@ func (t *Trainer) evaluate(hooks Hooks) error {
 // ComputeBaselines evaluates the baselines on the eval set, once (Run
 // calls it; call it earlier to report them first).
 func (t *Trainer) ComputeBaselines() error {
-	if t.Baselines != nil {
+	if t.Baselines != nil || t.Eval == nil {
 		return nil
 	}
 	b, err := t.Eval.Baselines()
@@ -342,4 +411,9 @@ func (t *Trainer) ComputeBaselines() error {
 }
 
 // Evaluate measures the model's current parameters on the eval set.
-func (t *Trainer) Evaluate() (Metrics, error) { return t.evaluator.Evaluate() }
+func (t *Trainer) Evaluate() (Metrics, error) {
+	if t.evaluator == nil {
+		return Metrics{}, fmt.Errorf("evaluate: the data set %s holds no images out", t.Data.Source)
+	}
+	return t.evaluator.Evaluate()
+}

@@ -1,0 +1,393 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"webmae/engine/backend"
+	"webmae/engine/model"
+	"webmae/engine/recon"
+	"webmae/engine/train"
+)
+
+// Training cadence.
+const (
+	previewEvery = 5  // steps between preview reconstructions
+	saveEvery    = 10 // steps between checkpoints in browser storage
+)
+
+// Canvas ids of the training preview.
+var previewIDs = [4]string{"preview-original", "preview-masked", "preview-recon", "preview-paste"}
+
+// savedRun is a run saved in storage, shown before it is resumed.
+type savedRun struct {
+	Settings TrainSettings
+	Step     int
+	Loss     float32 // the last loss, NaN before the first step
+}
+
+// trainPanel is the training card: the form, the run (an engine/train
+// Trainer whose checkpoints go to the browser's storage) and its
+// lifecycle (lifecycle.go: each event goes through next, and this
+// component carries out the effects), the loss chart and the preview. It
+// publishes stateTraining and, while a run holds the page, stateModel.
+type trainPanel struct {
+	app.Compo
+
+	ctx     app.Context
+	session sessionRef
+	model   modelState
+
+	state     runState
+	form      TrainSettings
+	store     train.Store // nil until start-up found out which
+	run       *train.Trainer
+	halt      context.CancelFunc // pauses the loop
+	inflight  chan struct{}      // closed when the build, restore or loop in flight ends
+	saved     *savedRun
+	savedNote string
+
+	step, total int
+	losses      []float32
+	rate        float64 // steps per second
+	previewSeq  int
+}
+
+func (c *trainPanel) OnInit() { c.form = DefaultTrainSettings() }
+
+func (c *trainPanel) OnMount(ctx app.Context) {
+	if app.IsServer {
+		return
+	}
+	c.ctx = ctx
+	ctx.ObserveState(stateSession, &c.session)
+	ctx.ObserveState(stateModel, &c.model)
+	ctx.Handle(actionRecover, func(ctx app.Context, _ app.Action) { c.send(ctx, event{Kind: evDeviceLost}) })
+	ctx.Async(c.findStore)
+}
+
+// OnDismount pauses a running loop.
+func (c *trainPanel) OnDismount() {
+	if c.halt != nil {
+		c.halt()
+	}
+}
+
+// send moves the lifecycle by e and carries out the effects.
+func (c *trainPanel) send(ctx app.Context, e event) {
+	var effs []effect
+	c.state, effs = next(c.state, e)
+	ctx.SetState(stateTraining, trainingState{Busy: c.state.locksModel(), HasRun: c.state.ownsModel()})
+	for _, f := range effs {
+		c.apply(ctx, f, e)
+	}
+}
+
+func (c *trainPanel) apply(ctx app.Context, f effect, e event) {
+	switch f {
+	case effShowError:
+		showError(ctx, e.Err.Error())
+	case effBuildRun:
+		c.buildRun(ctx)
+	case effRestoreRun:
+		c.restoreRun(ctx)
+	case effRunLoop:
+		c.runLoop(ctx)
+	case effPauseLoop:
+		if c.halt != nil {
+			c.halt()
+		}
+	case effRecoverRun:
+		c.recoverRun(ctx)
+	case effForget:
+		c.run, c.saved = nil, nil
+		if store := c.store; store != nil {
+			ctx.Async(func() {
+				if err := store.Remove(); err != nil {
+					showError(ctx, err.Error())
+				}
+			})
+		}
+	case effDropRun:
+		c.run = nil
+	case effCheckSaved:
+		if store := c.store; store != nil {
+			ctx.Async(func() { c.checkSaved(store) })
+		}
+	case effPreview:
+		c.requestPreview()
+	case effFreshModel:
+		c.showFreshModel(ctx)
+	}
+}
+
+// dispatch sends e from a goroutine.
+func (c *trainPanel) dispatch(e event) {
+	c.ctx.Dispatch(func(ctx app.Context) { c.send(ctx, e) })
+}
+
+// begin marks work in flight (a build, restore or loop) and returns its
+// end, which a recovery after a device loss waits for.
+func (c *trainPanel) begin() func() {
+	ch := make(chan struct{})
+	c.inflight = ch
+	return func() { close(ch) }
+}
+
+// findStore chooses where runs are saved (the browser's storage, or
+// memory when it is unavailable) and looks for a saved run.
+func (c *trainPanel) findStore() {
+	if _, _, err := storeRead(runFile); err != nil {
+		c.ctx.Dispatch(func(app.Context) {
+			c.store = &train.MemStore{}
+			c.savedNote = fmt.Sprintf("Training runs cannot be saved in this browser (%v): a reload loses them.", err)
+		})
+		return
+	}
+	c.ctx.Dispatch(func(app.Context) { c.store = browserStore{} })
+	c.checkSaved(browserStore{})
+}
+
+// checkSaved shows the run saved in store, if any (evSavedFound).
+func (c *trainPanel) checkSaved(store train.Store) {
+	info, found, err := train.ReadInfo(store)
+	c.ctx.Dispatch(func(ctx app.Context) {
+		switch {
+		case err != nil:
+			c.savedNote = fmt.Sprintf("A saved training run could not be read (%v); starting a new run replaces it.", err)
+		case found:
+			c.saved = &savedRun{Settings: settingsOf(info), Step: info.Step, Loss: float32(math.NaN())}
+			if info.Step > 0 {
+				c.saved.Loss = info.Losses[info.Step-1]
+			}
+			c.form = c.saved.Settings
+			c.losses = info.Losses
+			c.step, c.total = info.Step, info.Options.Steps
+			c.send(ctx, event{Kind: evSavedFound})
+		}
+	})
+}
+
+// show makes run the page's run and lm (its model) the page's model.
+func (c *trainPanel) show(ctx app.Context, run *train.Trainer, lm *loadedModel) {
+	c.run = run
+	c.losses, c.step, c.total = run.Losses(), run.Step(), run.Opts.Steps
+	ctx.SetState(stateModel, modelState{LM: lm})
+}
+
+// buildRun gathers the training images and builds a new run on the
+// current model when it has the preset's configuration (fine-tuning),
+// else on a fresh one.
+func (c *trainPanel) buildRun(ctx app.Context) {
+	s, cur, store, sess := c.form, c.model.LM, c.store, c.session.s
+	if cur == nil || store == nil || sess == nil {
+		c.send(ctx, event{Kind: evPrepareFailed, Err: errors.New("the page is still starting")})
+		return
+	}
+	setLoading(ctx, "Preparing the training images", -1)
+	showError(ctx, "")
+	end := c.begin()
+	ctx.NewActionWithValue(actionImages, imagesRequest{Done: func(images []recon.Pixels, names []string, err error) {
+		defer end()
+		var run *train.Trainer
+		var lm *loadedModel
+		if err == nil {
+			err = sess.do(func(k backend.Kernels) (err error) {
+				run, lm, err = newPageRun(k, s, cur, images, names, store)
+				return err
+			})
+		}
+		setLoading(ctx, "", 0)
+		if err != nil {
+			c.dispatch(event{Kind: evPrepareFailed, Err: err})
+			return
+		}
+		c.ctx.Dispatch(func(ctx app.Context) {
+			c.show(ctx, run, lm)
+			c.send(ctx, event{Kind: evReady})
+		})
+	}})
+}
+
+// newPageRun builds the run's model and the run (the caller holds the
+// session's lock).
+func newPageRun(k backend.Kernels, s TrainSettings, cur *loadedModel, images []recon.Pixels, names []string, store train.Store) (*train.Trainer, *loadedModel, error) {
+	cfg, err := model.Preset(s.Preset)
+	if err != nil {
+		return nil, nil, err
+	}
+	lm, source := cur, cur.Source
+	if cur.Config != cfg || cur.Fresh {
+		source = "a fresh initialisation"
+	}
+	if cur.Config != cfg {
+		if lm, err = freshModel(k, s.Preset, s.Seed); err != nil {
+			return nil, nil, err
+		}
+	}
+	run, err := newRun(lm.Model, lm.Norm, s, images, names, store)
+	if err != nil {
+		return nil, nil, err
+	}
+	if lm, err = wrapModel(lm.Model, lm.Norm, "trained in this page from "+source); err != nil {
+		return nil, nil, err
+	}
+	return run, lm, nil
+}
+
+// restoreRun restores the saved run.
+func (c *trainPanel) restoreRun(ctx app.Context) {
+	setLoading(ctx, "Restoring the saved run", -1)
+	c.restore(ctx, "restored from the saved training run", evReady, evPrepareFailed)
+}
+
+// recoverRun brings the run back on the CPU from its last checkpoint
+// after the WebGPU device was lost, once the work in flight has ended.
+func (c *trainPanel) recoverRun(ctx app.Context) {
+	c.restore(ctx, "restored from the last checkpoint after the WebGPU device was lost", evRecovered, evRecoverFailed)
+}
+
+func (c *trainPanel) restore(ctx app.Context, source string, ok, failed eventKind) {
+	store, sess, wait := c.store, c.session.s, c.inflight
+	end := c.begin()
+	ctx.Async(func() {
+		defer end()
+		if wait != nil {
+			<-wait
+		}
+		var run *train.Trainer
+		var settings TrainSettings
+		var lm *loadedModel
+		err := sess.do(func(k backend.Kernels) (err error) {
+			if run, settings, err = restoreRun(k, store); err == nil {
+				lm, err = wrapModel(run.Model, run.Data.Norm, source)
+			}
+			return err
+		})
+		setLoading(ctx, "", 0)
+		if err != nil {
+			c.dispatch(event{Kind: failed, Err: fmt.Errorf("resume: %w", err)})
+			return
+		}
+		c.ctx.Dispatch(func(ctx app.Context) {
+			c.saved, c.form = nil, settings
+			c.show(ctx, run, lm)
+			c.send(ctx, event{Kind: ok, Done: run.Done()})
+		})
+	})
+}
+
+// showFreshModel replaces a model lost with the device by a fresh one.
+func (c *trainPanel) showFreshModel(ctx app.Context) {
+	sess := c.session.s
+	ctx.Async(func() {
+		var lm *loadedModel
+		if err := sess.do(func(k backend.Kernels) (err error) { lm, err = freshModel(k, defaultPreset, FreshSeed); return err }); err == nil {
+			ctx.SetState(stateModel, modelState{LM: lm})
+		}
+	})
+}
+
+// runLoop runs the trainer until the run ends or the loop is paused,
+// yielding to the page between steps; the trainer checkpoints every
+// saveEvery steps and when paused.
+func (c *trainPanel) runLoop(ctx app.Context) {
+	run, sess := c.run, c.session.s
+	loop, halt := context.WithCancel(context.Background())
+	c.halt = halt
+	end := c.begin()
+	ctx.Async(func() {
+		defer end()
+		start, startStep := time.Now(), run.Step()
+		err := run.Run(loop, train.Hooks{Lock: &sess.mu, SaveEvery: saveEvery, OnStep: func(s train.StepInfo) {
+			rate := float64(s.Step-startStep) / time.Since(start).Seconds()
+			c.ctx.Dispatch(func(app.Context) {
+				c.step, c.rate = s.Step, rate
+				c.losses = append(c.losses, float32(s.Loss))
+				if s.Step%previewEvery == 0 || s.Step == s.Steps {
+					c.requestPreview()
+				}
+			})
+			time.Sleep(time.Millisecond) // let the page handle events and paint
+		}})
+		switch {
+		case sess.lost(err): // the page moves to the CPU and sends evDeviceLost
+		case err != nil && !errors.Is(err, train.ErrInterrupted):
+			c.dispatch(event{Kind: evLoopFailed, Err: err})
+		default:
+			c.dispatch(event{Kind: evLoopEnded, Done: run.Done()})
+		}
+	})
+}
+
+// requestPreview reconstructs the run's preview image (its first training
+// image, fixed mask) and redraws the main view with the trained model.
+func (c *trainPanel) requestPreview() {
+	lm, sess := c.model.LM, c.session.s
+	if c.run == nil || lm == nil || sess == nil {
+		return
+	}
+	mask := maskState{Ratio: lm.Config.MaskRatio, Seed: 0}
+	sess.reconstruct(reconJob{lm: lm, pix: c.run.Data.Train[0], mask: mask, preview: true, done: func(out reconOutput, err error) {
+		c.ctx.Dispatch(func(ctx app.Context) { c.showPreview(ctx, out, err) })
+	}})
+	c.ctx.NewAction(actionRecon)
+}
+
+func (c *trainPanel) showPreview(ctx app.Context, out reconOutput, err error) {
+	if err != nil {
+		showError(ctx, fmt.Sprintf("reconstruction failed: %v", err))
+		return
+	}
+	for i, id := range previewIDs {
+		if err := drawRGBA(id, out.res.W, out.res.H, out.panels[i]); err != nil {
+			showError(ctx, err.Error())
+			return
+		}
+	}
+	c.previewSeq++
+}
+
+func (c *trainPanel) onStart(ctx app.Context, e app.Event) {
+	c.send(ctx, event{Kind: evStart, Err: c.form.Validate()})
+}
+
+func (c *trainPanel) onPause(ctx app.Context, e app.Event) { c.send(ctx, event{Kind: evPause}) }
+
+func (c *trainPanel) onStop(ctx app.Context, e app.Event) { c.send(ctx, event{Kind: evStop}) }
+
+func (c *trainPanel) onDiscard(ctx app.Context, e app.Event) {
+	c.savedNote, c.losses, c.step, c.total = "", nil, 0, 0
+	c.send(ctx, event{Kind: evDiscard})
+}
+
+func (c *trainPanel) onForm(field string) app.EventHandler {
+	return func(ctx app.Context, e app.Event) {
+		v := ctx.JSSrc().Get("value").String()
+		f := c.form
+		var err error
+		switch field {
+		case "preset":
+			f.Preset = v
+		case "batch":
+			f.Batch, err = strconv.Atoi(v)
+		case "steps":
+			f.Steps, err = strconv.Atoi(v)
+		case "lr":
+			f.BaseLR, err = strconv.ParseFloat(v, 64)
+		case "warmup":
+			f.Warmup, err = strconv.Atoi(v)
+		}
+		if err != nil {
+			showError(ctx, fmt.Sprintf("training %s: %q is not a number", field, v))
+			return
+		}
+		c.form = f
+	}
+}

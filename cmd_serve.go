@@ -19,8 +19,6 @@ import (
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
-	"webmae/engine/model"
-	"webmae/engine/recon"
 	"webmae/ui"
 )
 
@@ -102,9 +100,11 @@ func webHandler(dir string) (*app.Handler, error) {
 	cacheable = append(cacheable, more...)
 	slices.Sort(cacheable)
 	var models []string
-	for _, name := range []string{model.ConfigFileName, model.ModelFileName, recon.PreprocessorFileName} {
-		if fi, err := os.Stat(filepath.Join(dir, "models", name)); err == nil && fi.Mode().IsRegular() {
-			models = append(models, name)
+	for _, b := range ui.BundledModels {
+		for _, name := range ui.BundledModelFiles {
+			if fi, err := os.Stat(filepath.Join(dir, "models", b.Dir, name)); err == nil && fi.Mode().IsRegular() {
+				models = append(models, b.Dir+name)
+			}
 		}
 	}
 	ui.Routes()

@@ -32,19 +32,21 @@ func TestWebHandler(t *testing.T) {
 		t.Fatalf("missing app.wasm: %v", err)
 	}
 	for path, content := range map[string]string{
-		"web/app.wasm":              "wasm v1",
-		"web/app.wasm.br":           "compressed",
-		"web/icon.svg":              "<svg/>",
-		"web/webmae.css":            "body{}",
-		"web/samples/a.jpg":         "jpeg",
-		"web/samples/SOURCES.md":    "# sources",
-		"web/reference/ref.json":    "{}",
-		"models/config.json":        "{}",
-		"models/model.safetensors":  "weights",
-		"models/README.md":          "# card",
-		"models/.hidden":            "x",
-		"models/train.csv":          "step,loss",
-		"models/preprocessor_x.txt": "x",
+		"web/app.wasm":                     "wasm v1",
+		"web/app.wasm.br":                  "compressed",
+		"web/icon.svg":                     "<svg/>",
+		"web/webmae.css":                   "body{}",
+		"web/samples/a.jpg":                "jpeg",
+		"web/samples/SOURCES.md":           "# sources",
+		"web/reference/ref.json":           "{}",
+		"models/config.json":               "{}",
+		"models/model.safetensors":         "weights",
+		"models/README.md":                 "# card",
+		"models/.hidden":                   "x",
+		"models/train.csv":                 "step,loss",
+		"models/preprocessor_x.txt":        "x",
+		"models/tiny-64/config.json":       "{}",
+		"models/tiny-64/model.safetensors": "weights",
 	} {
 		writeFile(t, filepath.Join(dir, path), content)
 	}
@@ -52,12 +54,13 @@ func TestWebHandler(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"/models/config.json", "/models/model.safetensors", "/models/preprocessor_x.txt", "/models/train.csv",
+	want := []string{"/models/config.json", "/models/model.safetensors", "/models/preprocessor_x.txt",
+		"/models/tiny-64/config.json", "/models/tiny-64/model.safetensors", "/models/train.csv",
 		"/web/app.wasm", "/web/icon.svg", "/web/samples/SOURCES.md", "/web/samples/a.jpg", "/web/webmae.css"}
 	if !slices.Equal(h.CacheableResources, want) {
 		t.Errorf("cached %v\nwant %v", h.CacheableResources, want)
 	}
-	if got := h.Env[ui.EnvModelFiles]; got != "config.json,model.safetensors" {
+	if got := h.Env[ui.EnvModelFiles]; got != "config.json,model.safetensors,tiny-64/config.json,tiny-64/model.safetensors" {
 		t.Errorf("model files %q", got)
 	}
 	v1 := h.Version

@@ -102,6 +102,7 @@ func (c *modelPanel) Render() app.UI {
 	return app.Section().Class("card", "model").Body(
 		app.H2().Text("Model"),
 		app.Dl().Class("facts").Body(rows...),
+		c.renderBundled(),
 		app.Div().Class("buttons").Body(
 			app.Label().For("model-input").Class("button").Text("Load .safetensors/.pth + config.json…"),
 			app.Input().Type("file").ID("model-input").Attr("data-testid", "model-input").Class("hidden-input").
@@ -110,4 +111,58 @@ func (c *modelPanel) Render() app.UI {
 		),
 		app.P().Class("hint").Text("Hugging Face ViTMAE or official MAE weight names (e.g. facebook/vit-mae-base), or the tutorial's MAE with its config.json (\"architecture\": \"vit-pytorch-mae\"). The download is model.safetensors + config.json in the model's own format."),
 	)
+}
+
+// renderBundled is the choice between the models shipped with the site,
+// when there is more than one.
+func (c *modelPanel) renderBundled() app.UI {
+	avail := availableBundled()
+	if len(avail) < 2 {
+		return app.Text("")
+	}
+	current := ""
+	if c.model.LM != nil {
+		current = c.model.LM.Source
+	}
+	var opts []app.UI
+	matched := false
+	for i, b := range avail {
+		opt := app.Option().Value(fmt.Sprint(i)).Text(b.Label)
+		if b.Source == current {
+			opt, matched = opt.Selected(true), true
+		}
+		opts = append(opts, opt)
+	}
+	// Another model (a file, a fresh or trained one) selects a placeholder.
+	placeholder := app.Option().Value("").Text("another model").Disabled(true).Selected(!matched)
+	opts = append([]app.UI{placeholder}, opts...)
+	return app.Label().Class("field").Body(
+		app.Span().Text("Bundled model"),
+		app.Select().ID("bundled-model").Attr("data-testid", "bundled-model").
+			Disabled(c.training.Busy).OnChange(c.onBundled).Body(opts...),
+	)
+}
+
+func (c *modelPanel) onBundled(ctx app.Context, e app.Event) {
+	avail := availableBundled()
+	var i int
+	if _, err := fmt.Sscan(ctx.JSSrc().Get("value").String(), &i); err != nil || i < 0 || i >= len(avail) || c.session.s == nil {
+		return
+	}
+	if c.training.Busy {
+		showError(ctx, "stop the training run before loading another model")
+		return
+	}
+	b, s := avail[i], c.session.s
+	setLoading(ctx, "Loading "+b.Source, 0)
+	ctx.Async(func() {
+		lm, err := loadBundled(ctx, s, b)
+		setLoading(ctx, "", 0)
+		if err != nil {
+			showError(ctx, fmt.Sprintf("%s could not be loaded, the previous model stays: %v", b.Source, err))
+			return
+		}
+		showError(ctx, "")
+		ctx.SetState(stateModel, modelState{LM: lm})
+	})
 }

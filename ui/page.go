@@ -2,24 +2,14 @@ package ui
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"webmae/engine/backend"
 	"webmae/engine/model"
-	"webmae/engine/recon"
 )
 
-// The bundled default model lives in public/models (see its README), served
-// at /models/. The server tells the page which of its files exist through
-// the environment variable EnvModelFiles (a comma-separated list of names),
-// so that the page never asks for a missing one.
-const (
-	EnvModelFiles = "WEBMAE_MODEL_FILES"
-	ModelsURL     = "/models/"
-	defaultPreset = model.PresetTiny
-)
+const defaultPreset = model.PresetTiny
 
 // Page is the demo's root: the layout of the components (shared.go lists
 // them), the start-up (backend, default model, first sample) and the move
@@ -97,54 +87,14 @@ func (p *Page) startup(ctx app.Context) {
 	setLoading(ctx, "", 0)
 }
 
-// loadDefaultModel fetches the bundled model; nil (and no error) when none
-// is bundled.
+// loadDefaultModel fetches the default bundled model; nil (and no error)
+// when none is bundled.
 func (p *Page) loadDefaultModel(ctx app.Context) (*loadedModel, error) {
-	bundled := map[string]bool{}
-	for _, name := range strings.Split(app.Getenv(EnvModelFiles), ",") {
-		bundled[name] = true
-	}
-	if !bundled[model.ModelFileName] || !bundled[model.ConfigFileName] {
+	avail := availableBundled()
+	if len(avail) == 0 {
 		return nil, nil
 	}
-	var files []namedBytes
-	for _, name := range []string{model.ConfigFileName, recon.PreprocessorFileName, model.ModelFileName} {
-		if !bundled[name] {
-			continue
-		}
-		var progress func(done, total int)
-		if name == model.ModelFileName {
-			progress = func(done, total int) {
-				if total > 0 {
-					setLoading(ctx, "Loading the default model", float64(done)/float64(total))
-				}
-			}
-		}
-		data, found, err := fetchBytes(ModelsURL+name, progress)
-		if err == nil && !found {
-			err = fmt.Errorf("%s%s is missing", ModelsURL, name)
-		}
-		if err != nil {
-			return nil, err
-		}
-		files = append(files, namedBytes{Name: name, Data: data})
-	}
-	var lm *loadedModel
-	err := p.s.do(func(k backend.Kernels) (err error) { lm, err = modelFromFiles(k, files, model.Config{}); return err })
-	if err != nil {
-		return nil, err
-	}
-	const source = "the bundled default model"
-	lm.Source = source
-	rebuild := lm.rebuild
-	lm.rebuild = func(k backend.Kernels) (*loadedModel, error) {
-		m, err := rebuild(k)
-		if m != nil {
-			m.Source = source
-		}
-		return m, err
-	}
-	return lm, nil
+	return loadBundled(ctx, p.s, avail[0])
 }
 
 // onDeviceLost moves the page to the CPU backend after the WebGPU device

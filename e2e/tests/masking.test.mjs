@@ -33,20 +33,21 @@ test('ratio slider', async () => {
 });
 
 test('re-roll, block-wise and hand-made masks', async () => {
+  const L = Number(await page.getAttribute('[data-testid=canvas-masked]', 'data-patches'));
   let n = await seq(page);
-  await page.locator('[data-testid=mask-ratio]').fill('0.75'); // from 0.66: 43 -> 48 masked
+  await page.locator('[data-testid=mask-ratio]').fill('0.75'); // from 0.66: more masked
   await nextRecon(page, n);
   const m0 = await pixels(page, 'canvas-masked');
   n = await seq(page);
   await page.click('[data-testid=mask-reroll]');
   await nextRecon(page, n);
-  assert.equal(await masked(), 48);
+  assert.equal(await masked(), maskedFor(L, 0.75));
   assert.notEqual(await pixels(page, 'canvas-masked'), m0, 're-roll draws another mask');
 
   n = await seq(page);
   await page.check('[data-testid=mask-block]');
   await nextRecon(page, n);
-  assert.equal(await masked(), 48, 'block-wise masking keeps the count');
+  assert.equal(await masked(), maskedFor(L, 0.75), 'block-wise masking keeps the count');
   await shot(page, 'masking-block');
   await page.uncheck('[data-testid=mask-block]');
 
@@ -60,7 +61,7 @@ test('re-roll, block-wise and hand-made masks', async () => {
   const after1 = await masked();
   assert.equal(Math.abs(after1 - before), 1, 'one patch toggled');
   const ratio = Number(await page.inputValue('[data-testid=mask-ratio]'));
-  assert.ok(Math.abs(ratio - after1 / 64) <= 0.005, `the ratio follows the hand-made mask (${ratio} vs ${after1}/64)`);
+  assert.ok(Math.abs(ratio - after1 / L) <= 0.005, `the ratio follows the hand-made mask (${ratio} vs ${after1}/${L})`);
   n = await seq(page);
   await canvas.click({ position: { x: box.width / 16, y: box.height / 16 } });
   await nextRecon(page, n);

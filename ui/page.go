@@ -141,14 +141,18 @@ func (p *Page) fail(err error) {
 // startup chooses the backend, loads the default model, the first sample
 // and any saved training run. It runs in its own goroutine.
 func (p *Page) startup() {
+	mark("startup")
 	k, backendText, adapterText := chooseBackend()
 	p.k = k
+	mark("backend")
 	p.ctx.Dispatch(func(app.Context) {
 		p.backendText, p.adapterText = backendText, adapterText
 		p.loading, p.progress = "Loading the default model", 0
 	})
+	p.compileFirst(k)
 
 	lm, err := p.loadDefaultModel()
+	mark("model")
 	if err != nil {
 		p.fail(fmt.Errorf("the bundled model could not be loaded, showing a freshly initialised %s instead: %w", defaultPreset, err))
 	}
@@ -466,6 +470,7 @@ func (p *Page) show(out reconOutput) {
 		p.previewSeq++
 		return
 	}
+	mark("first-recon")
 	res := out.res
 	p.result = &res
 	p.fitNote = out.note
@@ -783,6 +788,9 @@ func (p *Page) onDiscardSaved(ctx app.Context, e app.Event) {
 // trainLoop takes steps until the run ends or is paused or stopped,
 // yielding to the page between steps.
 func (p *Page) trainLoop(run *trainRun) {
+	p.mu.Lock()
+	p.compileTraining(p.k, run)
+	p.mu.Unlock()
 	start, startStep := time.Now(), run.Step()
 	for !run.Done() && p.ctl.Load() == ctlRun {
 		p.mu.Lock()

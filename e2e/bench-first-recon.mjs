@@ -10,7 +10,7 @@
 // '/?precompile=0' compares compiling the pipelines up front in parallel
 // with compiling each on first use, in one run).
 //
-//   node e2e/bench-first-recon.mjs [--url http://host:port] [--loads 3] [--path / ...] [--timeout 120]
+//   node e2e/bench-first-recon.mjs [--url http://host:port] [--loads 3] [--path / ...] [--timeout 300]
 //
 // Without --url (or WEBMAE_URL) it serves the built site itself with
 // bin/webmae serve -dir public: build it first (scripts/build-web.sh;
@@ -27,7 +27,7 @@ const args = process.argv.slice(2);
 let url = process.env.WEBMAE_URL || '';
 let loads = 3;
 const paths = [];
-let timeoutS = 120;
+let timeoutS = 300;
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
   if (a === '--url') url = args[++i];
@@ -59,14 +59,20 @@ async function serve() {
 // first reconstruction drawn.
 async function measure(page, target) {
   await page.goto(target, { waitUntil: 'commit' });
-  await page.waitForSelector('[data-testid=canvas-recon]:not([data-seq="0"])', { timeout: timeoutS * 1000 });
-  return page.evaluate(() => {
+  const drawn = await page.waitForSelector('[data-testid=canvas-recon]:not([data-seq="0"])', { timeout: timeoutS * 1000 })
+    .then(() => true, () => false);
+  const r = await page.evaluate(() => {
     const marks = {};
     for (const e of performance.getEntriesByType('mark')) {
       if (e.name.startsWith('webmae:')) marks[e.name.slice(7)] = Math.round(e.startTime);
     }
     return { first_recon_ms: Math.round(performance.now()), marks };
   });
+  if (!drawn) {
+    r.errors = [`no reconstruction within ${timeoutS} s`];
+    r.loading = await page.textContent('[data-testid=loading]').catch(() => '');
+  }
+  return r;
 }
 
 let code = 1;

@@ -62,13 +62,17 @@ func (p *Page) Render() app.UI {
 // startup chooses the backend, loads the default model and the first
 // sample. It runs in its own goroutine.
 func (p *Page) startup(ctx app.Context) {
+	mark("startup")
 	setLoading(ctx, "Starting the engine", -1)
 	k, backendText, adapterText := chooseBackend()
 	p.s.setBackend(k)
+	mark("backend")
 	ctx.SetState(stateBackend, backendState{Text: backendText, Adapter: adapterText})
+	compileFirst(ctx, p.s)
 	setLoading(ctx, "Loading the default model", 0)
 
 	lm, err := p.loadDefaultModel(ctx)
+	mark("model")
 	if err != nil {
 		showError(ctx, fmt.Sprintf("the bundled model could not be loaded, showing a freshly initialised %s instead: %v", defaultPreset, err))
 	}

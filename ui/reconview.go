@@ -82,6 +82,7 @@ func (c *reconView) show(ctx app.Context, out reconOutput, err error) {
 			return
 		}
 	}
+	mark("first-recon")
 	res := out.res
 	c.result = &res
 	c.fitNote = out.note

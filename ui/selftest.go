@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -175,22 +173,16 @@ func adapterOf(info gpu.Info) *SelfTestAdapter {
 	}
 }
 
-// fetchSite gets a file of the site (the page's origin) as bytes.
+// fetchSite gets a file of the site (the page's origin) as bytes, with the
+// browser's fetch (fetchBytes: net/http's client would link its TLS stack
+// into app.wasm).
 func fetchSite(page *url.URL, path string) ([]byte, error) {
 	u := page.ResolveReference(&url.URL{Path: path})
-	resp, err := http.Get(u.String())
-	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", path, err)
+	b, found, err := fetchBytes(u.String(), nil)
+	if err == nil && !found {
+		err = fmt.Errorf("fetch %s: not found", path)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("fetch %s: %s", path, resp.Status)
-	}
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", path, err)
-	}
-	return b, nil
+	return b, err
 }
 
 // fetchReferences downloads the four reference cases of the official

@@ -304,6 +304,7 @@ func (c *trainPanel) runLoop(ctx app.Context) {
 	end := c.begin()
 	ctx.Async(func() {
 		defer end()
+		compileTraining(ctx, sess, run.Model.Config, run.Opts.Batch)
 		start, startStep := time.Now(), run.Step()
 		err := run.Run(loop, train.Hooks{Lock: &sess.mu, SaveEvery: saveEvery, OnStep: func(s train.StepInfo) {
 			rate := float64(s.Step-startStep) / time.Since(start).Seconds()

@@ -36,7 +36,9 @@
 //
 // Files: gpu.go (Backend, New, Release), device_native.go / device_js.go
 // (opening the device), pipeline.go (shader sources, specialisation,
-// layouts, pipelines), contract.go (each WGSL file's bindings and uniform
+// layouts, pipelines), precompile.go with precompile_native.go /
+// precompile_js.go (Compile: a workload's pipelines up front, in parallel
+// in the browser, with progress), contract.go (each WGSL file's bindings and uniform
 // fields, read from its source; a dispatch's call), kernels.go and one file
 // per shader family (matmul.go, layernorm.go, attention.go, tokens.go,
 // loss.go: the backend.Kernels launchers), buffers.go, bindings.go

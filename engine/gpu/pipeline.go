@@ -204,23 +204,14 @@ func (b *Backend) pipeline(k kernel) (*pipeline, error) {
 	if p, ok := b.pipelines[key]; ok {
 		return p, nil
 	}
-	mod, src, err := b.module(k)
+	p, mod, src, err := b.prepare(k)
 	if err != nil {
 		return nil, err
 	}
-	ct, err := parseContract(k.file, src)
-	if err != nil {
-		return nil, err
-	}
-	l, err := b.layoutFor(ct.slots, ct.ro)
-	if err != nil {
-		return nil, err
-	}
-	p := &pipeline{k: k, layout: l, consts: parseConsts(src), contract: ct}
 	err = b.errorScope(func() error {
 		var err error
 		p.pipe, err = b.dev.device.TryCreateComputePipeline(&wgpu.ComputePipelineDescriptor{
-			Layout: l.pipeLayout,
+			Layout: p.layout.pipeLayout,
 			Compute: wgpu.ProgrammableStageDescriptor{
 				Module:     mod,
 				EntryPoint: k.entry,

@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+// Time to the first reconstruction: opens the demo ('/') in headless
+// chromium (WebGPU; SwiftShader on a machine without a GPU) and measures,
+// from the navigation's start, when the first reconstruction is drawn
+// (the recon canvas's data-seq leaves 0). The first load is cold (nothing
+// cached); the following loads reuse the browser profile, so app.wasm
+// comes from the HTTP cache / service worker ("wasm cached"). Prints one
+// JSON line per load and a summary. With several --path options the
+// cached loads alternate between them (e.g. --path / --path
+// '/?precompile=0' compares compiling the pipelines up front in parallel
+// with compiling each on first use, in one run).
+//
+//   node e2e/bench-first-recon.mjs [--url http://host:port] [--loads 3] [--path / ...] [--timeout 300]
+//
+// Without --url (or WEBMAE_URL) it serves the built site itself with
+// bin/webmae serve -dir public: build it first (scripts/build-web.sh;
+// go build -o bin/webmae .). Exits 1 when a load fails or times out.
+import { chromium } from 'playwright-core';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+let url = process.env.WEBMAE_URL || '';
+let loads = 3;
+const paths = [];
+let timeoutS = 300;
+for (let i = 0; i < args.length; i++) {
+  const a = args[i];
+  if (a === '--url') url = args[++i];
+  else if (a === '--loads') loads = Number(args[++i]);
+  else if (a === '--path') paths.push(args[++i]);
+  else if (a === '--timeout') timeoutS = Number(args[++i]);
+  else { console.error(`bench-first-recon: unknown argument ${a}`); process.exit(2); }
+}
+if (!paths.length) paths.push('/');
+if (!(loads >= 1 && loads <= 20)) { console.error('bench-first-recon: --loads must be 1..20'); process.exit(2); }
+
+let server;
+async function serve() {
+  server = spawn(join(root, 'bin/webmae'), ['serve', '-addr', '127.0.0.1:0', '-dir', join(root, 'public')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    server.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/^serving (http:\S+)/m);
+      if (m) resolve(m[1]);
+    });
+    server.on('exit', (code) => reject(new Error(`bin/webmae serve exited (${code}): build the site and binary first`)));
+  });
+}
+
+// measure loads the page once and returns the milestones (ms since the
+// navigation started): the wasm instantiated (Go's first console line is
+// not reliable, so the page's own marks are read when present) and the
+// first reconstruction drawn.
+async function measure(page, target) {
+  await page.goto(target, { waitUntil: 'commit' });
+  const drawn = await page.waitForSelector('[data-testid=canvas-recon]:not([data-seq="0"])', { timeout: timeoutS * 1000 })
+    .then(() => true, () => false);
+  const r = await page.evaluate(() => {
+    const marks = {};
+    for (const e of performance.getEntriesByType('mark')) {
+      if (e.name.startsWith('webmae:')) marks[e.name.slice(7)] = Math.round(e.startTime);
+    }
+    return { first_recon_ms: Math.round(performance.now()), marks };
+  });
+  if (!drawn) {
+    r.errors = [`no reconstruction within ${timeoutS} s`];
+    r.loading = await page.textContent('[data-testid=loading]').catch(() => '');
+  }
+  return r;
+}
+
+let code = 1;
+let context;
+const profile = mkdtempSync(join(tmpdir(), 'webmae-first-recon-'));
+try {
+  if (!url) url = await serve();
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  const results = [];
+  const load = async (path, kind) => {
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    const r = { path, load: kind, ...await measure(page, url + path) };
+    r.backend = await page.textContent('[data-testid=backend]').catch(() => '');
+    if (errors.length) r.errors = errors;
+    console.log(JSON.stringify(r));
+    results.push(r);
+    await page.close();
+  };
+  await load(paths[0], 'cold');
+  for (let i = 1; i < loads; i++) {
+    for (const path of paths) await load(path, 'cached');
+  }
+  const median = (v) => v.sort((a, b) => a - b)[Math.floor(v.length / 2)];
+  console.error(`\nfirst reconstruction, ms since navigation (cold ${paths[0]}: ${results[0].first_recon_ms}):`);
+  for (const path of paths) {
+    const c = results.filter((r) => r.load === 'cached' && r.path === path).map((r) => r.first_recon_ms);
+    if (c.length) console.error(`  ${path} cached: median ${median([...c])} of ${c.join(', ')}`);
+  }
+  code = results.some((r) => r.errors) ? 1 : 0;
+} catch (e) {
+  console.error(`bench-first-recon: ${e.message.split('\n')[0]}`);
+} finally {
+  await context?.close();
+  server?.kill();
+  rmSync(profile, { recursive: true, force: true });
+}
+process.exit(code);

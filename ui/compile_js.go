@@ -1,0 +1,82 @@
+//go:build js && wasm
+
+package ui
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"syscall/js"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"webmae/engine/backend"
+	"webmae/engine/gpu"
+	"webmae/engine/model"
+)
+
+// compileFirst compiles, on the WebGPU backend, the pipelines of the
+// first reconstruction of the default bundled model (read from its
+// config.json) in parallel, showing "k of n" in the loading banner,
+// before the model is uploaded; the pipelines other shapes need compile on
+// first use. It does nothing on the CPU backend, without a bundled model,
+// or with ?precompile=0 (pipelines compiled one by one on first use: the
+// comparison e2e/bench-first-recon.mjs makes). Failures are left to the
+// reconstruction, which reports them.
+func compileFirst(ctx app.Context, s *session) {
+	avail := availableBundled()
+	if len(avail) == 0 || precompileOff() {
+		return
+	}
+	data, found, err := fetchBytes(ModelsURL+avail[0].Dir+model.ConfigFileName, nil)
+	if err != nil || !found {
+		return
+	}
+	cfg, err := model.ParseConfig(data)
+	if err != nil {
+		return
+	}
+	s.do(func(k backend.Kernels) error {
+		compileWorkload(ctx, k, gpu.ReconstructionWorkload(cfg), "Compiling the reconstruction's GPU kernels", "Loading "+avail[0].Source)
+		return nil
+	})
+	mark("pipelines")
+}
+
+// compileTraining compiles the pipelines of a training step of cfg at
+// batch images (the backward pass and AdamW) before the first step,
+// showing progress in the loading banner.
+func compileTraining(ctx app.Context, s *session, cfg model.Config, batch int) {
+	if precompileOff() {
+		return
+	}
+	w := gpu.Workload{Config: cfg, Batch: batch, Keep: cfg.NumKeep(cfg.MaskRatio), Training: true}
+	s.do(func(k backend.Kernels) error {
+		compileWorkload(ctx, k, w, "Compiling the training step's GPU kernels", "")
+		return nil
+	})
+}
+
+// compileWorkload runs Compile on a WebGPU backend k with its progress in
+// the loading banner, which shows after (no banner when "") once done.
+func compileWorkload(ctx app.Context, k backend.Kernels, w gpu.Workload, what, after string) {
+	g, ok := k.(*gpu.Backend)
+	if !ok {
+		return
+	}
+	err := g.Compile(context.Background(), w, func(done, total int) {
+		if done == total {
+			setLoading(ctx, after, -1)
+			return
+		}
+		setLoading(ctx, fmt.Sprintf("%s (%d of %d)", what, done, total), float64(done)/float64(total))
+	})
+	if err != nil {
+		setLoading(ctx, after, -1)
+	}
+}
+
+func precompileOff() bool {
+	u, err := url.Parse(js.Global().Get("location").Get("href").String())
+	return err == nil && u.Query().Get("precompile") == "0"
+}

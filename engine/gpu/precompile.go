@@ -30,7 +30,7 @@ func ReconstructionWorkload(cfg model.Config) Workload {
 // Progress reports that done of total pipelines are compiled.
 type Progress func(done, total int)
 
-// Kernels returns the pipelines w needs that are not compiled yet, in the
+// kernelsFor returns the pipelines w needs that are not compiled yet, in the
 // order of first use.
 func (b *Backend) kernelsFor(w Workload) []kernel {
 	c := w.Config

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 
+	"webmae/engine/fileio"
 	"webmae/engine/harness"
 	"webmae/engine/model"
 )
@@ -36,11 +38,16 @@ func runForward(args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if *steps < 0 || !(*lr > 0) {
-		return fmt.Errorf("--adamw-steps must be >= 0 and --lr > 0")
+	if *steps < 0 || !(*lr > 0) || math.IsInf(*lr, 0) {
+		return fmt.Errorf("--adamw-steps %d and --lr %g: want steps >= 0 and a finite lr > 0", *steps, *lr)
 	}
 	if *configPath == "" {
 		*configPath = filepath.Join(filepath.Dir(*modelPath), model.ConfigFileName)
+	}
+	err := fileio.CheckDistinct([]fileio.Named{{Name: "--out", Path: *out}},
+		[]fileio.Named{{Name: "--model", Path: *modelPath}, {Name: "--config", Path: *configPath}, {Name: "--inputs", Path: *inputs}})
+	if err != nil {
+		return err
 	}
 	cfg, err := model.LoadConfig(*configPath)
 	if err != nil {

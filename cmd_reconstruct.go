@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"io"
 	"os"
 	"path/filepath"
 
+	"webmae/engine/fileio"
 	"webmae/engine/mae"
 	"webmae/engine/model"
 	"webmae/engine/recon"
@@ -42,9 +44,22 @@ func runReconstruct(args []string) error {
 	if *modelPath == "" || *imagePath == "" || *out == "" {
 		return errors.New("--model, --image and --out are required")
 	}
+	if err := fileio.CheckDistinct([]fileio.Named{{Name: "--out", Path: *out}}, reconstructInputs(*modelPath, *configPath, *imagePath)); err != nil {
+		return err
+	}
+	if *scale < 0 {
+		return fmt.Errorf("--scale %d: want a positive magnification (0: automatic)", *scale)
+	}
 	cfg, params, format, err := model.LoadModelWithConfig(*modelPath, *configPath)
 	if err != nil {
 		return err
+	}
+	s := *scale
+	if s == 0 {
+		s = max(1, (192+cfg.ImageSize-1)/cfg.ImageSize)
+	}
+	if _, _, err := recon.StripSize(cfg.ImageSize, cfg.ImageSize, 4*s, s); err != nil {
+		return fmt.Errorf("--scale %d: %w", s, err)
 	}
 	norm, normNote, err := modelNorm(*modelPath, cfg.NumChannels)
 	if err != nil {
@@ -74,6 +89,9 @@ func runReconstruct(args []string) error {
 		return err
 	}
 
+	if err := mae.EstimateMemory(cfg, 1, keep, 1, false).Check("reconstructing with this model"); err != nil {
+		return err
+	}
 	k, err := openBackend(*backendName)
 	if err != nil {
 		return err
@@ -95,10 +113,6 @@ func runReconstruct(args []string) error {
 		return err
 	}
 
-	s := *scale
-	if s < 1 {
-		s = max(1, (192+cfg.ImageSize-1)/cfg.ImageSize)
-	}
 	pix, w, h, err := recon.Strip(res, norm, 4*s, s)
 	if err != nil {
 		return err
@@ -128,7 +142,7 @@ func modelNorm(modelPath string, channels int) (recon.Norm, string, error) {
 		dir = filepath.Dir(modelPath)
 	}
 	path := filepath.Join(dir, recon.PreprocessorFileName)
-	data, err := os.ReadFile(path)
+	data, err := fileio.ReadFile(path, recon.MaxPreprocessorFileSize)
 	if errors.Is(err, os.ErrNotExist) {
 		n, err := recon.DefaultNorm(channels)
 		return n, fmt.Sprintf("default normalisation mean %v std %v", n.Mean, n.Std), err
@@ -143,17 +157,26 @@ func modelNorm(modelPath string, channels int) (recon.Norm, string, error) {
 	return n, fmt.Sprintf("normalisation mean %v std %v from %s", n.Mean, n.Std, recon.PreprocessorFileName), nil
 }
 
+// reconstructInputs lists every file reconstruct reads: the image, the
+// model (a directory's weights and config included), the config and the
+// preprocessor config beside the model.
+func reconstructInputs(modelPath, configPath, imagePath string) []fileio.Named {
+	dir := modelPath
+	if fi, err := os.Stat(modelPath); err == nil && !fi.IsDir() {
+		dir = filepath.Dir(modelPath)
+	}
+	return []fileio.Named{
+		{Name: "--image", Path: imagePath},
+		{Name: "--model", Path: modelPath},
+		{Name: "--config", Path: configPath},
+		{Name: "the model's weights", Path: filepath.Join(dir, model.ModelFileName)},
+		{Name: "the model's config", Path: filepath.Join(dir, model.ConfigFileName)},
+		{Name: "the model's preprocessor config", Path: filepath.Join(dir, recon.PreprocessorFileName)},
+	}
+}
+
+// writePNG encodes img to path atomically: a full disk or a crash leaves
+// any existing file at path intact.
 func writePNG(path string, img image.Image) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := png.Encode(f, img); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return fileio.WriteAtomic(path, func(w io.Writer) error { return png.Encode(w, img) })
 }

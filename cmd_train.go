@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"webmae/engine/fileio"
 	"webmae/engine/model"
 	"webmae/engine/recon"
 	"webmae/engine/train"
@@ -67,10 +69,17 @@ func runTrain(args []string) error {
 	if *resume {
 		// The saved run fixes the model and hyper-parameters; flags given
 		// explicitly must agree (train.Resume checks), others follow it.
-		savedCfg, saved, step, err := train.CheckpointInfo(*out)
+		run, err := train.InspectCheckpoint(*out)
 		if err != nil {
 			return fmt.Errorf("--resume: %w", err)
 		}
+		if run.Skipped != nil {
+			fmt.Fprintf(os.Stderr, "warning: the newest checkpoint is not usable (%v); resuming from the previous one, %s, at step %d\n", run.Skipped, run.Path, run.Step)
+		}
+		if run.Unverified {
+			fmt.Fprintf(os.Stderr, "note: %s has no SHA-256 (written by an older webmae): its contents cannot be verified\n", run.Path)
+		}
+		savedCfg, saved, step := run.Config, run.Options, run.Step
 		for _, name := range []string{"preset", "image-size", "patch-size", "channels", "norm-pix"} {
 			if set[name] {
 				fmt.Fprintf(os.Stderr, "note: --%s is ignored on --resume (the model comes from the checkpoint)\n", name)
@@ -128,6 +137,23 @@ func runTrain(args []string) error {
 		}
 	}
 
+	if err := train.CheckMemory(cfg, opts); err != nil {
+		return fmt.Errorf("%w: lower --batch, --image-size or --eval-images, or raise --patch-size", err)
+	}
+	if !(opts.BaseLR > 0) || math.IsInf(opts.BaseLR, 0) {
+		return fmt.Errorf("--base-lr %g: want a finite learning rate > 0", opts.BaseLR)
+	}
+	dataPath := strings.TrimPrefix(*data, train.FashionMNISTPrefix)
+	if same, err := fileio.SamePath(*out, dataPath); err != nil {
+		return err
+	} else if same {
+		return fmt.Errorf("--out %s is the --data directory: choose a separate output directory", *out)
+	}
+	if removed, err := fileio.RemoveStaleTemps(*out); err != nil {
+		return err
+	} else if len(removed) > 0 {
+		fmt.Fprintf(os.Stderr, "removed %d temporary file(s) left by an interrupted write in %s: %s\n", len(removed), *out, shortList(removed))
+	}
 	var held []string
 	if *holdout != "" {
 		held = strings.Split(*holdout, ",")
@@ -163,7 +189,7 @@ func runTrain(args []string) error {
 		return err
 	}
 	fmt.Fprintln(os.Stderr, baselineLine(tr))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	prog := newTrainProgress(os.Stderr, tr.Step(), tr.Opts.Steps)
 	hooks := train.Hooks{

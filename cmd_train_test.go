@@ -27,9 +27,9 @@ func TestTrainAndReconstructCommands(t *testing.T) {
 	if err := runTrain([]string{"--data", "fashion-mnist:testdata/fashion-mnist", "--out", out, "--resume", "--steps", "6", "--backend", "cpu"}); err != nil {
 		t.Fatal(err)
 	}
-	_, _, step, err := train.CheckpointInfo(out)
-	if err != nil || step != 6 {
-		t.Fatalf("checkpoint at step %d: %v", step, err)
+	run, err := train.InspectCheckpoint(out)
+	if err != nil || run.Step != 6 {
+		t.Fatalf("checkpoint at step %d: %v", run.Step, err)
 	}
 	csv, _ := os.ReadFile(filepath.Join(out, train.CSVFileName))
 	if n := strings.Count(string(csv), "\n"); n != 7 {

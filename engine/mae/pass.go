@@ -54,6 +54,9 @@ func (m *Model) NewPass(b, k int) (*Pass, error) {
 	if k < 1 || k >= l {
 		return nil, fmt.Errorf("new pass: keeping %d of %d patches: need 1 <= keep < %d", k, l, l)
 	}
+	if err := EstimateMemory(c, b, k, 1, false).Check(fmt.Sprintf("a pass of %d images", b)); err != nil {
+		return nil, fmt.Errorf("new pass: %w", err)
+	}
 	kn := m.K
 	f := func(n int) backend.View { return backend.Whole(kn.NewBuffer(n)) }
 	idx := func(n int) backend.View { return backend.Whole(kn.NewIndexBuffer(n)) }

@@ -3,14 +3,17 @@ package train
 import (
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strconv"
 
 	"webmae/engine/backend"
+	"webmae/engine/fileio"
 	"webmae/engine/mae"
 	"webmae/engine/model"
 	"webmae/engine/recon"
@@ -23,9 +26,6 @@ const (
 	SVGFileName        = "loss.svg"
 	QualityFileName    = "quality.json"
 )
-
-// checkpointFormat identifies the checkpoint layout.
-const checkpointFormat = "webmae-train-checkpoint-1"
 
 // Checkpoint tensors (flat, in model.Layout order) and metadata keys.
 const (
@@ -102,6 +102,10 @@ func (t *Trainer) writeCheckpoint() error {
 		"data":        t.Data.Source,
 		"data_split":  dataFingerprint(t.Data),
 	}
+	meta[ckDigest] = checkpointDigest(tensors, meta)
+	if err := keepPrevious(t.Dir); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
 	if err := model.SaveSafetensorsFile(filepath.Join(t.Dir, CheckpointFileName), nil, tensors, meta, nil); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
@@ -111,27 +115,24 @@ func (t *Trainer) writeCheckpoint() error {
 // Resume continues the run saved in dir on backend k with data set ds
 // (the same split) and options opts, which must equal the saved ones
 // except Steps, EvalEvery and F16. The model, AdamW moments, step, random
-// state and history are restored exactly.
+// state and history are restored exactly. The newest checkpoint is used
+// when it is intact; when it is damaged (see InspectCheckpoint) the
+// previous one is, and the damaged file is moved aside to
+// checkpoint.damaged.safetensors so that the next save does not keep it.
 func Resume(k backend.Kernels, ds *Dataset, dir string, opts Options) (*Trainer, error) {
-	path := filepath.Join(dir, CheckpointFileName)
-	tensors, meta, err := model.LoadSafetensorsFile(path)
+	ck, skipped, err := readCheckpoint(dir)
 	if err != nil {
 		return nil, fmt.Errorf("resume: %w", err)
 	}
+	if skipped != nil {
+		if err := os.Rename(filepath.Join(dir, CheckpointFileName), filepath.Join(dir, DamagedCheckpointFileName)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("resume: set the damaged checkpoint aside: %w", err)
+		}
+	}
 	fail := func(format string, args ...any) (*Trainer, error) {
-		return nil, fmt.Errorf("resume %s: "+format, append([]any{path}, args...)...)
+		return nil, fmt.Errorf("resume %s: "+format, append([]any{ck.path}, args...)...)
 	}
-	if meta["format"] != checkpointFormat {
-		return fail("format %q is not %s", meta["format"], checkpointFormat)
-	}
-	cfg, err := model.ParseConfig([]byte(meta["config"]))
-	if err != nil {
-		return fail("%v", err)
-	}
-	var saved Options
-	if err := json.Unmarshal([]byte(meta["options"]), &saved); err != nil {
-		return fail("options: %v", err)
-	}
+	cfg, saved := ck.cfg, ck.opts
 	if err := opts.fill(cfg); err != nil {
 		return fail("options: %v", err)
 	}
@@ -141,66 +142,32 @@ func Resume(k backend.Kernels, ds *Dataset, dir string, opts Options) (*Trainer,
 			saved.Batch, saved.BaseLR, saved.Warmup, saved.Seed, saved.MaskRatio, saved.EvalImages,
 			opts.Batch, opts.BaseLR, opts.Warmup, opts.Seed, opts.MaskRatio, opts.EvalImages)
 	}
-	if fp := dataFingerprint(ds); fp != meta["data_split"] {
-		return fail("the data set %s differs from the one trained on (%s): split fingerprint %s, saved %s", ds.Source, meta["data"], fp, meta["data_split"])
+	if fp := dataFingerprint(ds); fp != ck.dataSplit {
+		return fail("the data set %s differs from the one trained on (%s): split fingerprint %s, saved %s", ds.Source, ck.data, fp, ck.dataSplit)
 	}
-	step, err1 := strconv.Atoi(meta["step"])
-	adamSteps, err2 := strconv.Atoi(meta["adamw_steps"])
-	rngState, err3 := hex.DecodeString(meta["rng"])
-	if err1 != nil || err2 != nil || err3 != nil {
-		return fail("bad step, AdamW step or random state")
-	}
-	if step > opts.Steps {
-		return fail("it is at step %d, beyond the %d steps asked", step, opts.Steps)
+	if ck.step > opts.Steps {
+		return fail("it is at step %d, beyond the %d steps asked", ck.step, opts.Steps)
 	}
 	src := &rand.PCG{}
-	if err := src.UnmarshalBinary(rngState); err != nil {
+	if err := src.UnmarshalBinary(ck.rng); err != nil {
 		return fail("random state: %v", err)
 	}
 	m, err := mae.New(k, cfg)
 	if err != nil {
 		return fail("%v", err)
 	}
-	get := func(name string, n int) ([]float32, error) {
-		t, ok := tensors[name]
-		if !ok || t.IsInt() || len(t.F32) != n {
-			return nil, fmt.Errorf("tensor %s missing or not %d floats", name, n)
-		}
-		return t.F32, nil
-	}
-	params, err := get(ckParams, m.Layout.Total)
-	if err != nil {
+	if err := m.SetParams(ck.params); err != nil {
 		return fail("%v", err)
 	}
-	if err := m.SetParams(params); err != nil {
-		return fail("%v", err)
-	}
-	opt := mae.OptimizerState{Steps: adamSteps}
-	if _, ok := tensors[ckM]; ok {
-		if opt.M, err = get(ckM, m.Layout.Total); err != nil {
-			return fail("%v", err)
-		}
-		if opt.V, err = get(ckV, m.Layout.Total); err != nil {
-			return fail("%v", err)
-		}
-	}
-	if err := m.SetOptimizer(opt); err != nil {
+	if err := m.SetOptimizer(mae.OptimizerState{Steps: ck.adamSteps, M: ck.m, V: ck.v}); err != nil {
 		return fail("%v", err)
 	}
 	t, err := newTrainer(m, ds, dir, opts, src)
 	if err != nil {
 		return fail("%v", err)
 	}
-	t.step, t.saved = step, step
-	if t.losses, err = get(ckLoss, step); err != nil {
-		return fail("%v", err)
-	}
-	if t.lrs, err = get(ckLR, step); err != nil {
-		return fail("%v", err)
-	}
-	if err := json.Unmarshal([]byte(meta["evals"]), &t.evals); err != nil {
-		return fail("evals: %v", err)
-	}
+	t.step, t.saved = ck.step, ck.step
+	t.losses, t.lrs, t.evals = ck.losses, ck.lrs, ck.evals
 	return t, nil
 }
 
@@ -219,16 +186,16 @@ func (t *Trainer) writeExports() error {
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	if err := model.WriteFileAtomic(filepath.Join(t.Dir, recon.PreprocessorFileName), func(w io.Writer) error {
+	if err := fileio.WriteAtomic(filepath.Join(t.Dir, recon.PreprocessorFileName), func(w io.Writer) error {
 		_, err := w.Write(pre)
 		return err
 	}); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	if err := model.WriteFileAtomic(filepath.Join(t.Dir, CSVFileName), t.WriteCSV); err != nil {
+	if err := fileio.WriteAtomic(filepath.Join(t.Dir, CSVFileName), t.WriteCSV); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	if err := model.WriteFileAtomic(filepath.Join(t.Dir, SVGFileName), t.WriteSVG); err != nil {
+	if err := fileio.WriteAtomic(filepath.Join(t.Dir, SVGFileName), t.WriteSVG); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
 	return nil
@@ -282,34 +249,32 @@ func (t *Trainer) writeQuality() error {
 	if err != nil {
 		return fmt.Errorf("quality: %w", err)
 	}
-	return model.WriteFileAtomic(filepath.Join(t.Dir, QualityFileName), func(w io.Writer) error {
+	return fileio.WriteAtomic(filepath.Join(t.Dir, QualityFileName), func(w io.Writer) error {
 		_, err := w.Write(append(b, '\n'))
 		return err
 	})
 }
 
-// CheckpointInfo reads the configuration, options and step of the run
-// saved in dir without loading its tensors' values into a model.
-func CheckpointInfo(dir string) (model.Config, Options, int, error) {
-	path := filepath.Join(dir, CheckpointFileName)
-	_, meta, err := model.LoadSafetensorsFile(path)
+// SavedRun describes the checkpoint that Resume would continue.
+type SavedRun struct {
+	Config  model.Config
+	Options Options
+	Step    int
+	// Path is the checkpoint file used; Skipped, when not nil, says why
+	// the newest checkpoint was not (it is damaged) and Path is the
+	// previous one.
+	Path    string
+	Skipped error
+	// Unverified marks a checkpoint of format 1, written without a digest.
+	Unverified bool
+}
+
+// InspectCheckpoint reads and verifies the run saved in dir (see
+// readCheckpoint) without loading it into a model.
+func InspectCheckpoint(dir string) (SavedRun, error) {
+	ck, skipped, err := readCheckpoint(dir)
 	if err != nil {
-		return model.Config{}, Options{}, 0, fmt.Errorf("checkpoint: %w", err)
+		return SavedRun{}, err
 	}
-	if meta["format"] != checkpointFormat {
-		return model.Config{}, Options{}, 0, fmt.Errorf("checkpoint %s: format %q is not %s", path, meta["format"], checkpointFormat)
-	}
-	cfg, err := model.ParseConfig([]byte(meta["config"]))
-	if err != nil {
-		return model.Config{}, Options{}, 0, fmt.Errorf("checkpoint %s: %w", path, err)
-	}
-	var opts Options
-	if err := json.Unmarshal([]byte(meta["options"]), &opts); err != nil {
-		return model.Config{}, Options{}, 0, fmt.Errorf("checkpoint %s: options: %w", path, err)
-	}
-	step, err := strconv.Atoi(meta["step"])
-	if err != nil {
-		return model.Config{}, Options{}, 0, fmt.Errorf("checkpoint %s: step: %w", path, err)
-	}
-	return cfg, opts, step, nil
+	return SavedRun{Config: ck.cfg, Options: ck.opts, Step: ck.step, Path: ck.path, Skipped: skipped, Unverified: ck.unverified}, nil
 }

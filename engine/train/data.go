@@ -10,17 +10,21 @@ import (
 	_ "image/png"
 	"io/fs"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
+	"webmae/engine/fileio"
 	"webmae/engine/recon"
 )
 
 // MaxPixels is the largest image (width x height) the loader decodes; the
 // size is read from the header (image.DecodeConfig) before any pixel is.
 const MaxPixels = 40_000_000
+
+// MaxImageFileSize bounds an image file's bytes (a 40-megapixel PNG
+// without compression is 160 MB).
+const MaxImageFileSize = 256 << 20
 
 // Dataset is a training set and a fixed held-out set that training never
 // sees, decoded into memory with the channel count of the model.
@@ -206,7 +210,7 @@ func DecodeFile(path string, channels int) (recon.Pixels, error) {
 // MaxPixels (read from the header with image.DecodeConfig) before
 // decoding their pixels. Errors name the file.
 func DecodeImageFile(path string) (image.Image, error) {
-	f, err := os.Open(path)
+	f, _, err := fileio.OpenRegular(path, MaxImageFileSize)
 	if err != nil {
 		return nil, err
 	}

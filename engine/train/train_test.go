@@ -377,8 +377,8 @@ func TestPeriodicCheckpoints(t *testing.T) {
 	var saved []int
 	err = tr.Run(context.Background(), Hooks{CheckpointEvery: time.Nanosecond, OnSave: func(s int) {
 		saved = append(saved, s)
-		if _, _, step, err := CheckpointInfo(dir); err != nil || step != s {
-			t.Errorf("checkpoint on disk at step %d, saved %d: %v", step, s, err)
+		if run, err := InspectCheckpoint(dir); err != nil || run.Step != s {
+			t.Errorf("checkpoint on disk at step %d, saved %d: %v", run.Step, s, err)
 		}
 	}})
 	if err != nil {

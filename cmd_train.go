@@ -60,6 +60,11 @@ func runTrain(args []string) error {
 	if *data == "" || *out == "" {
 		return errors.New("--data and --out are required")
 	}
+	// Ctrl-C, SIGTERM and SIGHUP (a closed terminal) save a checkpoint
+	// after the current step; a signal during the setup stops the run at
+	// its first step, saving at once.
+	ctx, stop := signal.NotifyContext(context.Background(), trainSignals...)
+	defer stop()
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
@@ -189,8 +194,6 @@ func runTrain(args []string) error {
 		return err
 	}
 	fmt.Fprintln(os.Stderr, baselineLine(tr))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	defer stop()
 	prog := newTrainProgress(os.Stderr, tr.Step(), tr.Opts.Steps)
 	hooks := train.Hooks{
 		CheckpointEvery: *every,
@@ -216,6 +219,9 @@ func runTrain(args []string) error {
 		q.Step, q.Model.MSE, q.Model.PSNR, q.Baselines[recon.BaselineMean].MSE, q.Baselines[recon.BaselineIDW].MSE, *out)
 	return nil
 }
+
+// trainSignals end a training run with a checkpoint.
+var trainSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
 
 func baselineLine(tr *train.Trainer) string {
 	var parts []string

@@ -48,6 +48,9 @@ func OpenRegular(path string, limit int64) (f *os.File, size int64, err error) {
 	return f, fi2.Size(), nil
 }
 
+// ErrTooLarge is wrapped by the errors of inputs over their size limit.
+var ErrTooLarge = errors.New("over the size limit")
+
 func checkRegular(path string, fi os.FileInfo, limit int64) error {
 	switch {
 	case fi.IsDir():
@@ -55,7 +58,7 @@ func checkRegular(path string, fi os.FileInfo, limit int64) error {
 	case !fi.Mode().IsRegular():
 		return fmt.Errorf("%s is not a regular file (%s)", path, describeMode(fi.Mode()))
 	case fi.Size() > limit:
-		return fmt.Errorf("%s is %s, over the %s limit for this input", path, FormatBytes(fi.Size()), FormatBytes(limit))
+		return fmt.Errorf("%s is %s, %w of %s for this input", path, FormatBytes(fi.Size()), ErrTooLarge, FormatBytes(limit))
 	}
 	return nil
 }
@@ -89,7 +92,7 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	if n > limit {
-		return nil, fmt.Errorf("%s grew past the %s limit for this input while being read", path, FormatBytes(limit))
+		return nil, fmt.Errorf("%s grew while being read: %w of %s for this input", path, ErrTooLarge, FormatBytes(limit))
 	}
 	return data, nil
 }

@@ -45,7 +45,7 @@ func TestReadFileRefusesNonRegular(t *testing.T) {
 		fifo:        "not a regular file (a named pipe)",
 		zeroLink:    "not a regular file (a character device)",
 		dir:         "is a directory",
-		good:        "over the 1 B limit",
+		good:        "over the size limit of 1 B",
 	} {
 		limit := int64(1 << 20)
 		if path == good {

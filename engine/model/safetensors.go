@@ -320,8 +320,11 @@ func decodeTensor(v safetensors.TensorView, shape []int) (HostTensor, error) {
 // refusing files over MaxSafetensorsFileSize.
 func LoadSafetensorsFile(path string) (tensors map[string]HostTensor, metadata map[string]string, err error) {
 	data, err := fileio.ReadFile(path, MaxSafetensorsFileSize)
+	if errors.Is(err, fileio.ErrTooLarge) {
+		return nil, nil, fmt.Errorf("load safetensors: %w (store the weights as F16 or use a smaller model)", err)
+	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("load safetensors: %w (store the weights as F16 or use a smaller model if it is too large)", err)
+		return nil, nil, fmt.Errorf("load safetensors: %w", err)
 	}
 	tensors, metadata, err = ReadSafetensors(data)
 	if err != nil {

@@ -343,7 +343,7 @@ func TestLoadSafetensorsFileLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	if _, _, err := LoadSafetensorsFile(big); err == nil || !strings.Contains(err.Error(), "GiB limit") {
+	if _, _, err := LoadSafetensorsFile(big); err == nil || !strings.Contains(err.Error(), "over the size limit of 2 GiB") {
 		t.Errorf("big file: %v", err)
 	}
 	if _, _, err := LoadSafetensorsFile(dir); err == nil || !strings.Contains(err.Error(), "directory") {

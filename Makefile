@@ -34,6 +34,10 @@ test-go:
 test-fuzz:
 	$(GO) test ./engine/model -run '^$$' -fuzz '^FuzzReadSafetensors$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./engine/model -run '^$$' -fuzz '^FuzzParseConfig$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./engine/train -run '^$$' -fuzz '^FuzzReadIDX$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./engine/train -run '^$$' -fuzz '^FuzzDecodeImage$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./engine/train -run '^$$' -fuzz '^FuzzCheckpointMeta$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./engine/recon -run '^$$' -fuzz '^FuzzParsePreprocessor$$' -fuzztime $(FUZZTIME)
 
 # Browser tests: Playwright (playwright-core) driving Debian's chromium,
 # headless, WebGPU on SwiftShader; screenshots land in e2e/artifacts/.

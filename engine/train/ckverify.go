@@ -161,7 +161,7 @@ func parseCheckpoint(tensors map[string]model.HostTensor, meta map[string]string
 	switch meta["format"] {
 	case checkpointFormat:
 		if got, want := checkpointDigest(tensors, meta), meta[ckDigest]; got != want {
-			return nil, fmt.Errorf("damaged: the SHA-256 of its contents is %.16s..., the one saved with it %.16q", got, want)
+			return nil, fmt.Errorf("damaged: the SHA-256 of its contents begins %.16s, the one saved with it %.16q", got, want)
 		}
 	case checkpointFormatV1:
 		ck.unverified = true

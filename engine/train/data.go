@@ -8,6 +8,7 @@ import (
 	"image/color"
 	_ "image/jpeg" // register the decoders
 	_ "image/png"
+	"io"
 	"io/fs"
 	"math"
 	"path/filepath"
@@ -215,19 +216,30 @@ func DecodeImageFile(path string) (image.Image, error) {
 		return nil, err
 	}
 	defer f.Close()
-	cfg, format, err := image.DecodeConfig(f)
+	img, err := DecodeImage(f)
 	if err != nil {
-		return nil, fmt.Errorf("%s: not a decodable png/jpeg image: %w", path, err)
-	}
-	if px := int64(cfg.Width) * int64(cfg.Height); px > MaxPixels || cfg.Width < 1 || cfg.Height < 1 {
-		return nil, fmt.Errorf("%s: %s image of %dx%d = %.1f megapixels is over the %d megapixel limit", path, format, cfg.Width, cfg.Height, float64(px)/1e6, MaxPixels/1_000_000)
-	}
-	if _, err := f.Seek(0, 0); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	img, _, err := image.Decode(f)
+	return img, nil
+}
+
+// DecodeImage decodes a png or jpeg stream, refusing images over
+// MaxPixels (read from the header with image.DecodeConfig) before
+// decoding their pixels.
+func DecodeImage(r io.ReadSeeker) (image.Image, error) {
+	cfg, format, err := image.DecodeConfig(r)
 	if err != nil {
-		return nil, fmt.Errorf("%s: decode %s: %w", path, format, err)
+		return nil, fmt.Errorf("not a decodable png/jpeg image: %w", err)
+	}
+	if px := int64(cfg.Width) * int64(cfg.Height); px > MaxPixels || cfg.Width < 1 || cfg.Height < 1 {
+		return nil, fmt.Errorf("%s image of %dx%d = %.1f megapixels is over the %d megapixel limit", format, cfg.Width, cfg.Height, float64(px)/1e6, MaxPixels/1_000_000)
+	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	img, _, err := image.Decode(r)
+	if err != nil {
+		return nil, fmt.Errorf("decode %s: %w", format, err)
 	}
 	return img, nil
 }

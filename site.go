@@ -19,10 +19,12 @@ import (
 
 // contentSecurityPolicy is what the demo runs under: scripts, styles,
 // images, fetches and workers from the site itself; WebAssembly
-// compilation ('wasm-unsafe-eval'); inline style attributes, which go-app
-// renders; data: and blob: images and fetches for decoded photos, canvas
-// exports and model downloads. No plugins, frames or foreign forms.
-const contentSecurityPolicy = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; " +
+// compilation ('wasm-unsafe-eval'); 'unsafe-eval' because the WebGPU
+// binding (github.com/oliverbestmann/webgpu, wgpu/queue_js.go) defines a
+// JavaScript helper with eval at start; inline style attributes, which
+// go-app renders; data: and blob: images and fetches for decoded photos,
+// canvas exports and model downloads. No plugins, frames or foreign forms.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; " +
 	"img-src 'self' data: blob:; connect-src 'self' data: blob:; worker-src 'self'; font-src 'self'; " +
 	"object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 

@@ -20,6 +20,7 @@ web:
 static: build
 	scripts/build-web.sh --static
 
+# Another port: make run ADDR=127.0.0.1:8081
 run: build web
 	./webmae serve --addr $(ADDR) --dir public
 
@@ -110,4 +111,5 @@ pretrain-fashion: build
 		--out $(FASHION_OUT) $(call resume_if,$(FASHION_OUT))
 
 clean:
-	rm -rf webmae bin public/web/app.wasm public/web/app.wasm.br
+	rm -rf webmae bin public/web/app.wasm
+	find public \( -name '*.br' -o -name '*.gz' -o -name '*.tmp' \) -type f -delete

@@ -187,7 +187,7 @@ func TestReconstructAndForwardRefuseBadInputs(t *testing.T) {
 	}
 }
 
-// Training sizes whose memory would not fit, non-finite learning rates,
+// Training sizes whose memory would not fit, a matmul benchmark too large, non-finite learning rates,
 // an output directory that is the data, and IDX or checkpoint inputs that
 // are not regular files are refused before anything is allocated.
 func TestTrainRefusesBadInputs(t *testing.T) {
@@ -232,6 +232,7 @@ func TestTrainRefusesBadInputs(t *testing.T) {
 		{"train --out = --data", trainWith("--data", imgDir, "--out", imgDir, "--channels", "3"), "is the --data directory"},
 		{"train IDX /dev/zero", trainWith("--data", "fashion-mnist:"+zeroIDX, "--out", out), "not a regular file"},
 		{"train IDX FIFO", trainWith("--data", "fashion-mnist:"+fifoIDX, "--out", out), "named pipe"},
+		{"bench --matmul 100000", func() error { return runBench([]string{"--matmul", "100000"}) }, "want 1 to 8192"},
 		{"train --resume checkpoint symlink to /dev/zero", func() error {
 			return runTrain([]string{"--data", fm, "--out", zeroRun, "--resume", "--backend", "cpu"})
 		}, "not a regular file"},

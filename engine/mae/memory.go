@@ -51,7 +51,7 @@ func passFloats(c model.Config, b, k float64) float64 {
 	}
 	block := func(t, d, hdim, heads float64) float64 {
 		rows := b * t
-		return rows*(7*d+4+2*hdim) + b*heads*t*t
+		return rows*(8*d+4+2*hdim) + b*heads*t*t
 	}
 	n += b*te*D + float64(c.NumHiddenLayers)*block(te, D, float64(c.IntermediateSize), float64(c.NumAttentionHeads))
 	n += b*te*D + 2*b*te + b*te*Dd

@@ -28,7 +28,7 @@ const MaxSafetensorsFileSize = 2 << 30
 // tensors than any MAE has (ViT-Huge with its decoder has about 600).
 const (
 	MaxHeaderSize = 100_000_000
-	MaxTensors    = 1 << 16
+	MaxTensors    = 1 << 14
 )
 
 // maxDim bounds every dimension of a tensor shape so that element counts

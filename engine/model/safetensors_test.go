@@ -270,7 +270,7 @@ func malformedCases(t testing.TB) []struct {
 		{"truncated", valid[:len(valid)-2], []string{"out of range", "truncated"}},
 		{"header over the cap", append(hdrLen, valid[8:]...), []string{"header length 1099511627776 is over the 100000000-byte limit"}},
 		{"header longer than file", append(hdrLenSmall, valid[8:]...), []string{"header length 1048576 exceeds"}},
-		{"too many tensors", rawFile(manyHdr, make([]byte, 4*(MaxTensors+1))), []string{"more than 65536 tensors"}},
+		{"too many tensors", rawFile(manyHdr, make([]byte, 4*(MaxTensors+1))), []string{"more than 16384 tensors"}},
 		{"not json", rawFile(`nope`, nil), []string{"header: invalid JSON"}},
 		{"json array", rawFile(`[1,2]`, nil), []string{"not a JSON object"}},
 		{"garbage after header", rawFile(`{} x`, nil), []string{"garbage"}},

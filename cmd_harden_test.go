@@ -213,6 +213,8 @@ func TestTrainRefusesBadInputs(t *testing.T) {
 	zeroRun := filepath.Join(dir, "zero-run")
 	os.MkdirAll(zeroRun, 0o755)
 	os.Symlink("/dev/zero", filepath.Join(zeroRun, train.CheckpointFileName))
+	prevRun := filepath.Join(dir, "prev-run")
+	writeFile(t, filepath.Join(prevRun, train.PrevCheckpointFileName), "x")
 	imgDir := filepath.Join(dir, "images")
 	copyFile(t, "testdata/images/coffee.jpg", filepath.Join(imgDir, "coffee.jpg"))
 	copyFile(t, "testdata/images/brick.png", filepath.Join(imgDir, "brick.png"))
@@ -232,6 +234,7 @@ func TestTrainRefusesBadInputs(t *testing.T) {
 		{"train --out = --data", trainWith("--data", imgDir, "--out", imgDir, "--channels", "3"), "is the --data directory"},
 		{"train IDX /dev/zero", trainWith("--data", "fashion-mnist:"+zeroIDX, "--out", out), "not a regular file"},
 		{"train IDX FIFO", trainWith("--data", "fashion-mnist:"+fifoIDX, "--out", out), "named pipe"},
+		{"train fresh over a previous checkpoint", trainWith("--data", fm, "--out", prevRun), "holds a previous checkpoint"},
 		{"bench --matmul 100000", func() error { return runBench([]string{"--matmul", "100000"}) }, "want 1 to 8192"},
 		{"train --resume checkpoint symlink to /dev/zero", func() error {
 			return runTrain([]string{"--data", fm, "--out", zeroRun, "--resume", "--backend", "cpu"})

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -153,6 +154,9 @@ func runTrain(args []string) error {
 		return err
 	} else if same {
 		return fmt.Errorf("--out %s is the --data directory: choose a separate output directory", *out)
+	}
+	if _, err := os.Stat(filepath.Join(*out, train.PrevCheckpointFileName)); err == nil && !*resume {
+		return fmt.Errorf("%s holds a previous checkpoint (%s); resume it with --resume or choose another output directory", *out, train.PrevCheckpointFileName)
 	}
 	if removed, err := fileio.RemoveStaleTemps(*out); err != nil {
 		return err

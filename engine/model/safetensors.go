@@ -23,9 +23,9 @@ import (
 // against reading an unrelated multi-gigabyte file into memory by mistake.
 const MaxSafetensorsFileSize = 2 << 30
 
-// MaxHeaderSize and MaxTensors bound a safetensors header before it is
-// parsed: the reference library's 100 MB header limit, and far more
-// tensors than any MAE has (ViT-Huge with its decoder has about 600).
+// MaxHeaderSize bounds a safetensors header before it is parsed (the
+// reference library's 100 MB limit), MaxTensors its entries while it is:
+// far more than any MAE has (ViT-Huge with its decoder has about 600).
 const (
 	MaxHeaderSize = 100_000_000
 	MaxTensors    = 1 << 14

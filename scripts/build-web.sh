@@ -4,8 +4,8 @@
 # app-worker.js, ...) into public/ through `webmae static`. Last, every
 # compressible file of public/ of 1 KiB or more (app.wasm, the model, the
 # self-test references, scripts, styles, pages) gets precompressed copies
-# beside it, NAME.br (brotli -q 11, when the brotli command is installed)
-# and NAME.gz (gzip -9): `webmae serve` sends them to browsers that accept
+# beside it, NAME.br (brotli, when the brotli command is installed) and
+# NAME.gz (gzip -9), where they save at least 10%: `webmae serve` sends them to browsers that accept
 # them, and so can static hosts. Prints app.wasm's size, raw and brotli.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,19 +38,29 @@ fi
 
 # --- precompressed copies: rebuilt when older than their file (brotli
 # gives the copy its file's time; gzip's is touched to match); a copy that
-# cannot be rebuilt (no brotli) is removed, never left stale.
+# cannot be rebuilt (no brotli) is removed, never left stale, and one that
+# saves less than 10% is not kept. Brotli's slowest, densest level for
+# app.wasm, level 9 for the rest.
 have_brotli=0
 command -v brotli >/dev/null 2>&1 && have_brotli=1
+fresh() { [ -f "$1" ] && ! [ "$1" -ot "$2" ]; }
+keep_if_smaller() { # copy original
+  if [ $(( $(stat -c %s "$1") * 10 )) -gt $(( $(stat -c %s "$2") * 9 )) ]; then rm -f "$1"; fi
+}
 find public -type f -size +1023c \( -name '*.wasm' -o -name '*.js' -o -name '*.css' -o -name '*.json' -o -name '*.safetensors' \
   -o -name '*.svg' -o -name '*.html' -o -name '*.csv' -o -name '*.webmanifest' -o -name '*.md' \) -print0 |
 while IFS= read -r -d '' f; do
   if [ "$have_brotli" = 1 ]; then
-    [ -f "$f.br" ] && ! [ "$f.br" -ot "$f" ] || { brotli -f -q 11 -o "$f.br.tmp" "$f" && mv "$f.br.tmp" "$f.br"; }
+    q=9
+    [ "$f" = public/web/app.wasm ] && q=11
+    if ! fresh "$f.br" "$f"; then
+      brotli -f -q "$q" -o "$f.br.tmp" "$f" && mv "$f.br.tmp" "$f.br" && keep_if_smaller "$f.br" "$f"
+    fi
   else
     rm -f "$f.br"
   fi
-  if ! [ -f "$f.gz" ] || [ "$f.gz" -ot "$f" ]; then
-    gzip -9 -n -c "$f" >"$f.gz.tmp" && touch -r "$f" "$f.gz.tmp" && mv "$f.gz.tmp" "$f.gz"
+  if ! fresh "$f.gz" "$f"; then
+    gzip -9 -n -c "$f" >"$f.gz.tmp" && touch -r "$f" "$f.gz.tmp" && mv "$f.gz.tmp" "$f.gz" && keep_if_smaller "$f.gz" "$f"
   fi
 done
 

@@ -36,8 +36,8 @@ if [ "$static" = 1 ]; then
   go run . static -dir public
 fi
 
-# --- precompressed copies: rebuilt when older than their file (brotli
-# gives the copy its file's time; gzip's is touched to match); a copy that
+# --- precompressed copies: rebuilt when older than their file (each copy
+# is given its file's time, to the nanosecond); a copy that
 # cannot be rebuilt (no brotli) is removed, never left stale, and one that
 # saves less than 10% is not kept. Brotli's slowest, densest level for
 # app.wasm, level 9 for the rest.
@@ -54,7 +54,7 @@ while IFS= read -r -d '' f; do
     q=9
     [ "$f" = public/web/app.wasm ] && q=11
     if ! fresh "$f.br" "$f"; then
-      brotli -f -q "$q" -o "$f.br.tmp" "$f" && mv "$f.br.tmp" "$f.br" && keep_if_smaller "$f.br" "$f"
+      brotli -f -q "$q" -o "$f.br.tmp" "$f" && touch -r "$f" "$f.br.tmp" && mv "$f.br.tmp" "$f.br" && keep_if_smaller "$f.br" "$f"
     fi
   else
     rm -f "$f.br"

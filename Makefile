@@ -20,6 +20,7 @@ web:
 static: build
 	scripts/build-web.sh --static
 
+# Another port: make run ADDR=127.0.0.1:8081
 run: build web
 	./webmae serve --addr $(ADDR) --dir public
 
@@ -42,6 +43,10 @@ test-fuzz:
 	$(GO) test ./engine/model -run '^$$' -fuzz '^FuzzParseConfig$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./engine/model -run '^$$' -fuzz '^FuzzReadPyTorch$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./engine/tutorial -run '^$$' -fuzz '^FuzzParseConfig$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./engine/train -run '^$$' -fuzz '^FuzzReadIDX$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./engine/train -run '^$$' -fuzz '^FuzzDecodeImage$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./engine/train -run '^$$' -fuzz '^FuzzCheckpointMeta$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./engine/recon -run '^$$' -fuzz '^FuzzParsePreprocessor$$' -fuzztime $(FUZZTIME)
 
 # Browser tests: Playwright (playwright-core) driving Debian's chromium,
 # headless, WebGPU on SwiftShader; screenshots land in e2e/artifacts/.
@@ -136,4 +141,5 @@ pretrain-fashion: build
 		--out $(FASHION_OUT) $(call resume_if,$(FASHION_OUT))
 
 clean:
-	rm -rf webmae bin public/web/app.wasm public/web/app.wasm.br
+	rm -rf webmae bin public/web/app.wasm
+	find public \( -name '*.br' -o -name '*.gz' -o -name '*.tmp' \) -type f -delete

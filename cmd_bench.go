@@ -99,12 +99,16 @@ func splitList(s string) []string {
 	return out
 }
 
+// maxMatMulSize bounds a --matmul size: three n x n float32 matrices of
+// 8192 are 768 MiB.
+const maxMatMulSize = 8192
+
 func parseInts(s string) ([]int, error) {
 	var out []int
 	for _, f := range splitList(s) {
 		n, err := strconv.Atoi(f)
-		if err != nil || n < 1 {
-			return nil, fmt.Errorf("bad size %q", f)
+		if err != nil || n < 1 || n > maxMatMulSize {
+			return nil, fmt.Errorf("bad size %q: want 1 to %d", f, maxMatMulSize)
 		}
 		out = append(out, n)
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"webmae/engine/fileio"
 	"webmae/engine/model"
 	"webmae/engine/recon"
 )
@@ -87,7 +88,7 @@ func writeModelDir(dir string, cfg model.Config, params []float32, pre []byte, f
 	if err := model.SaveModel(target, cfg, model.NewLayout(cfg), params, f16); err != nil {
 		return err
 	}
-	err := model.WriteFileAtomic(filepath.Join(target, recon.PreprocessorFileName), func(w io.Writer) error {
+	err := fileio.WriteAtomic(filepath.Join(target, recon.PreprocessorFileName), func(w io.Writer) error {
 		_, err := w.Write(pre)
 		return err
 	})

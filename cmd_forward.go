@@ -4,8 +4,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 
+	"webmae/engine/fileio"
 	"webmae/engine/harness"
 	"webmae/engine/model"
 )
@@ -35,8 +37,15 @@ func runForward(args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if *steps < 0 || !(*lr > 0) {
-		return fmt.Errorf("--adamw-steps must be >= 0 and --lr > 0")
+	if *steps < 0 || !(*lr > 0) || math.IsInf(*lr, 0) {
+		return fmt.Errorf("--adamw-steps %d and --lr %g: want steps >= 0 and a finite lr > 0", *steps, *lr)
+	}
+	inputsRead := []fileio.Named{{Name: "--model", Path: *modelPath}, {Name: "--config", Path: *configPath}, {Name: "--inputs", Path: *inputs}}
+	if wp, cp, err := model.ResolveModelFiles(*modelPath, *configPath); err == nil {
+		inputsRead = append(inputsRead, fileio.Named{Name: "the model's weights", Path: wp}, fileio.Named{Name: "the model's config", Path: cp})
+	}
+	if err := fileio.CheckDistinct([]fileio.Named{{Name: "--out", Path: *out}}, inputsRead); err != nil {
+		return err
 	}
 	if wp, cp, ok := tutorialConfigFor(*modelPath, *configPath); ok {
 		return runTutorialForward(cp, wp, *inputs, *out, *backendName, *steps, *lr)

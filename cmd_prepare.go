@@ -12,7 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"webmae/engine/model"
+	"webmae/engine/fileio"
 	"webmae/engine/train"
 )
 
@@ -44,6 +44,13 @@ func runPrepareImages(args []string) error {
 		return fmt.Errorf("--background %q: want R,G,B with values 0-255", *bgFlag)
 	}
 	bg.A = 255
+	// The outputs are named like the inputs (.png), so writing into the
+	// source tree would replace originals.
+	if inside, err := fileio.IsWithin(*out, *src); err != nil {
+		return err
+	} else if inside {
+		return fmt.Errorf("--out %s is inside --src %s: refusing to write over the source images (choose a directory outside it)", *out, *src)
+	}
 	paths, err := train.ImagePaths(*src)
 	if err != nil {
 		return fmt.Errorf("list %s: %w", *src, err)
@@ -92,7 +99,7 @@ func prepareOne(path, srcDir, outDir string, maxSide, minSide int, bg color.RGBA
 		copy(rgba.Pix[4*i:4*i+3], p.Pix[3*i:3*i+3])
 		rgba.Pix[4*i+3] = 255
 	}
-	err = model.WriteFileAtomic(filepath.Join(outDir, name), func(w io.Writer) error { return png.Encode(w, rgba) })
+	err = fileio.WriteAtomic(filepath.Join(outDir, name), func(w io.Writer) error { return png.Encode(w, rgba) })
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", path, err)
 	}

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"io"
 	"os"
 	"path/filepath"
 
+	"webmae/engine/fileio"
 	"webmae/engine/mae"
 	"webmae/engine/model"
 	"webmae/engine/recon"
@@ -42,11 +44,20 @@ func runReconstruct(args []string) error {
 	if *modelPath == "" || *imagePath == "" || *out == "" {
 		return errors.New("--model, --image and --out are required")
 	}
+	if err := fileio.CheckDistinct([]fileio.Named{{Name: "--out", Path: *out}}, reconstructInputs(*modelPath, *configPath, *imagePath)); err != nil {
+		return err
+	}
+	if *scale < 0 {
+		return fmt.Errorf("--scale %d: want a positive magnification (0: automatic)", *scale)
+	}
 	if wp, cp, ok := tutorialConfigFor(*modelPath, *configPath); ok {
 		return reconstructTutorial(wp, cp, *modelPath, *imagePath, *out, *backendName, *ratio, *seed, *block, *scale)
 	}
 	cfg, params, format, err := model.LoadModelWithConfig(*modelPath, *configPath)
 	if err != nil {
+		return err
+	}
+	if _, err := stripScale(*scale, cfg.ImageSize); err != nil {
 		return err
 	}
 	norm, normNote, err := modelNorm(*modelPath, cfg.NumChannels)
@@ -77,6 +88,9 @@ func runReconstruct(args []string) error {
 		return err
 	}
 
+	if err := mae.EstimateMemory(cfg, 1, keep, 1, false).Check("reconstructing with this model"); err != nil {
+		return err
+	}
 	k, err := openBackend(*backendName)
 	if err != nil {
 		return err
@@ -114,11 +128,24 @@ func runReconstruct(args []string) error {
 	return nil
 }
 
-// writeStrip writes the four panels of res side by side as a PNG,
-// magnified by scale (< 1: panels at least 192 px).
-func writeStrip(out string, res recon.Result, norm recon.Norm, imageSize, scale int) error {
-	if scale < 1 {
+// stripScale is the panel magnification for --scale (0: panels at least
+// 192 px), refused when the strip would be over recon's size limit.
+func stripScale(scale, imageSize int) (int, error) {
+	if scale == 0 {
 		scale = max(1, (192+imageSize-1)/imageSize)
+	}
+	if _, _, err := recon.StripSize(imageSize, imageSize, 4*scale, scale); err != nil {
+		return 0, fmt.Errorf("--scale %d: %w", scale, err)
+	}
+	return scale, nil
+}
+
+// writeStrip writes the four panels of res side by side as a PNG,
+// magnified by scale (see stripScale).
+func writeStrip(out string, res recon.Result, norm recon.Norm, imageSize, scale int) error {
+	scale, err := stripScale(scale, imageSize)
+	if err != nil {
+		return err
 	}
 	pix, w, h, err := recon.Strip(res, norm, 4*scale, scale)
 	if err != nil {
@@ -136,7 +163,7 @@ func modelNorm(modelPath string, channels int) (recon.Norm, string, error) {
 		dir = filepath.Dir(modelPath)
 	}
 	path := filepath.Join(dir, recon.PreprocessorFileName)
-	data, err := os.ReadFile(path)
+	data, err := fileio.ReadFile(path, recon.MaxPreprocessorFileSize)
 	if errors.Is(err, os.ErrNotExist) {
 		n, err := recon.DefaultNorm(channels)
 		return n, fmt.Sprintf("default normalisation mean %v std %v", n.Mean, n.Std), err
@@ -151,17 +178,26 @@ func modelNorm(modelPath string, channels int) (recon.Norm, string, error) {
 	return n, fmt.Sprintf("normalisation mean %v std %v from %s", n.Mean, n.Std, recon.PreprocessorFileName), nil
 }
 
+// reconstructInputs lists every file reconstruct reads: the image, the
+// model (a directory's weights and config included), the config and the
+// preprocessor config beside the model.
+func reconstructInputs(modelPath, configPath, imagePath string) []fileio.Named {
+	dir := modelPath
+	if fi, err := os.Stat(modelPath); err == nil && !fi.IsDir() {
+		dir = filepath.Dir(modelPath)
+	}
+	return []fileio.Named{
+		{Name: "--image", Path: imagePath},
+		{Name: "--model", Path: modelPath},
+		{Name: "--config", Path: configPath},
+		{Name: "the model's weights", Path: filepath.Join(dir, model.ModelFileName)},
+		{Name: "the model's config", Path: filepath.Join(dir, model.ConfigFileName)},
+		{Name: "the model's preprocessor config", Path: filepath.Join(dir, recon.PreprocessorFileName)},
+	}
+}
+
+// writePNG encodes img to path atomically: a full disk or a crash leaves
+// any existing file at path intact.
 func writePNG(path string, img image.Image) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := png.Encode(f, img); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return fileio.WriteAtomic(path, func(w io.Writer) error { return png.Encode(w, img) })
 }

@@ -6,11 +6,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"net/http"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -27,6 +27,18 @@ func init() {
 	commands["static"] = command{summary: "write the static website (HTML, JS, service worker) into public/", run: runStatic}
 }
 
+// Server timeouts: a client has 10 s to send its headers and 30 s for
+// the whole request; a response may take 2 minutes (app.wasm is 2.7 MB
+// with brotli, 15 MB without: over 1 Mbit/s at worst), and an idle
+// keep-alive connection is closed after a minute. Clients that stall are
+// dropped instead of being held forever.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 2 * time.Minute
+	idleTimeout       = time.Minute
+)
+
 func runServe(args []string) error {
 	fl := flag.NewFlagSet("serve", flag.ContinueOnError)
 	addr := fl.String("addr", "127.0.0.1:8080", "listen address (port 0 picks a free port)")
@@ -34,31 +46,42 @@ func runServe(args []string) error {
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
-	h, err := webHandler(*dir)
+	if fl.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fl.Args())
+	}
+	site, err := newSite(*dir)
 	if err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return listenHint(*addr, err)
 	}
 	// The first line on stdout is the URL (e2e/run.sh reads it).
-	fmt.Printf("serving http://%s (site %s, version %s)\n", ln.Addr(), *dir, h.Version)
-	srv := &http.Server{Handler: siteMux(*dir, h), ReadHeaderTimeout: 10 * time.Second}
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	fmt.Printf("serving http://%s (site %s, version %s)\n", ln.Addr(), *dir, site.version)
+	if err := newServer(site).Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
 }
 
-// siteMux serves the app and, as plain files, the bundled models: on a
-// static host they sit next to web/, and a missing one must be a 404, not
-// the app page.
-func siteMux(dir string, h *app.Handler) *http.ServeMux {
-	mux := http.NewServeMux()
-	mux.Handle("/models/", http.FileServer(http.Dir(dir)))
-	mux.Handle("/", h)
-	return mux
+// newServer is the HTTP server of the site, with its timeouts.
+func newServer(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout,
+		WriteTimeout: writeTimeout, IdleTimeout: idleTimeout, MaxHeaderBytes: 64 << 10}
+}
+
+// newSite is the handler of the whole site in dir (see siteHandler).
+func newSite(dir string) (*siteHandler, error) {
+	files, err := newFileServer(dir)
+	if err != nil {
+		return nil, err
+	}
+	h, err := webHandler(dir, files)
+	if err != nil {
+		return nil, err
+	}
+	return &siteHandler{files: files, app: h, version: h.Version}, nil
 }
 
 func runStatic(args []string) error {
@@ -67,7 +90,11 @@ func runStatic(args []string) error {
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
-	h, err := webHandler(*dir)
+	files, err := newFileServer(*dir)
+	if err != nil {
+		return err
+	}
+	h, err := webHandler(*dir, files)
 	if err != nil {
 		return err
 	}
@@ -78,15 +105,16 @@ func runStatic(args []string) error {
 	return nil
 }
 
-// webHandler is the go-app handler of the demo for the site in dir. Its
-// version, and so the service worker's cache name, is a hash of app.wasm:
-// a new build replaces the offline copy, an unchanged one keeps it.
-func webHandler(dir string) (*app.Handler, error) {
-	wasm, err := os.ReadFile(filepath.Join(dir, "web", "app.wasm"))
+// webHandler is the go-app handler of the demo for the site in dir, its
+// resources served by files. Its version, and so the service worker's
+// cache name and the pages' ETag, is a hash of every file the service
+// worker caches (app.wasm, styles, samples, the bundled model): any
+// changed file replaces the offline copy, an unchanged site keeps it.
+func webHandler(dir string, files http.Handler) (*app.Handler, error) {
+	fi, err := os.Stat(filepath.Join(dir, "web", "app.wasm"))
 	if err != nil {
 		return nil, fmt.Errorf("read the browser build (run scripts/build-web.sh first): %w", err)
 	}
-	sum := sha256.Sum256(wasm)
 	// What the demo page needs offline: the assets directly in web/, the
 	// samples and the bundled model (not the self-test references).
 	cacheable, err := siteFiles(dir, false, "web")
@@ -99,6 +127,10 @@ func webHandler(dir string) (*app.Handler, error) {
 	}
 	cacheable = append(cacheable, more...)
 	slices.Sort(cacheable)
+	version, err := siteVersion(dir, cacheable)
+	if err != nil {
+		return nil, err
+	}
 	var models []string
 	for _, b := range ui.BundledModels {
 		for _, name := range ui.BundledModelFiles {
@@ -124,10 +156,16 @@ func webHandler(dir string) (*app.Handler, error) {
 		LoadingLabel:       "webmae: loading the app {progress}%",
 		Styles:             []string{"/web/webmae.css"},
 		CacheableResources: cacheable,
-		Version:            hex.EncodeToString(sum[:8]),
-		WasmContentLength:  strconv.Itoa(len(wasm)),
-		Resources:          siteDir{http.FileServer(http.Dir(dir))},
-		Env:                map[string]string{ui.EnvModelFiles: strings.Join(models, ",")},
+		Version:            version,
+		WasmContentLength:  strconv.FormatInt(fi.Size(), 10),
+		Resources:          siteDir{files},
+		// The policy also as meta tags, for static hosts that send no
+		// headers of their own (frame-ancestors only works as a header).
+		RawHeaders: []string{
+			`<meta http-equiv="Content-Security-Policy" content="` + strings.Split(contentSecurityPolicy, "; frame-ancestors")[0] + `">`,
+			`<meta name="referrer" content="no-referrer">`,
+		},
+		Env: map[string]string{ui.EnvModelFiles: strings.Join(models, ",")},
 	}, nil
 }
 
@@ -138,16 +176,44 @@ type siteDir struct{ http.Handler }
 
 func (siteDir) Resolve(location string) string { return app.LocalDir("").Resolve(location) }
 
+// siteVersion hashes the site URLs in files and their contents (the first
+// 8 bytes of a SHA-256, hex).
+func siteVersion(dir string, files []string) (string, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return "", fmt.Errorf("site directory: %w", err)
+	}
+	defer root.Close()
+	h := sha256.New()
+	for _, u := range files {
+		f, err := root.Open(strings.TrimPrefix(u, "/"))
+		if err != nil {
+			return "", fmt.Errorf("site version: %w", err)
+		}
+		fmt.Fprintf(h, "%s\x00", u)
+		_, err = io.Copy(h, f)
+		f.Close()
+		if err != nil {
+			return "", fmt.Errorf("site version: %w", err)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8]), nil
+}
+
 // siteFiles lists the files in the given subdirectories of dir (and their
 // subdirectories when recursive) as site URLs (/web/samples/x.jpg),
-// skipping hidden files, precompressed copies (*.br) and the model card
+// skipping hidden files, precompressed copies (*.br, *.gz) and the model card
 // (models/README.md); a missing subdirectory contributes nothing. The
 // service worker caches them all, so every one must exist.
 func siteFiles(dir string, recursive bool, subdirs ...string) ([]string, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("site directory: %w", err)
+	}
+	defer root.Close()
 	var out []string
 	for _, sub := range subdirs {
-		root := filepath.Join(dir, filepath.FromSlash(sub))
-		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		err := fs.WalkDir(root.FS(), sub, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				if errors.Is(err, fs.ErrNotExist) {
 					return nil
@@ -155,26 +221,24 @@ func siteFiles(dir string, recursive bool, subdirs ...string) ([]string, error) 
 				return err
 			}
 			if d.IsDir() {
-				if p != root && !recursive {
-					return filepath.SkipDir
+				if p != sub && !recursive {
+					return fs.SkipDir
 				}
 				return nil
 			}
-			if strings.HasPrefix(d.Name(), ".") || strings.HasSuffix(d.Name(), ".br") {
+			if !servable(d.Name()) || p == "models/README.md" {
 				return nil
 			}
-			rel, err := filepath.Rel(dir, p)
-			if err != nil {
-				return err
-			}
-			if filepath.ToSlash(rel) == "models/README.md" {
+			// Only what the file server serves: regular files, or
+			// symlinks to one inside the site.
+			if fi, err := root.Stat(p); err != nil || !fi.Mode().IsRegular() {
 				return nil
 			}
-			out = append(out, path.Join("/", filepath.ToSlash(rel)))
+			out = append(out, "/"+p)
 			return nil
 		})
 		if err != nil {
-			return nil, fmt.Errorf("list %s: %w", root, err)
+			return nil, fmt.Errorf("list %s: %w", filepath.Join(dir, sub), err)
 		}
 	}
 	return out, nil

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
 	"webmae/ui"
 )
 
@@ -24,16 +26,17 @@ func writeFile(t *testing.T, path, content string) {
 }
 
 // The handler caches what the page needs offline (and only that), names
-// the bundled model files, versions itself by app.wasm, and serves /web/
-// and /models/ from the site directory.
+// the bundled model files, versions itself by every cached file, and
+// serves /web/ and /models/ from the site directory.
 func TestWebHandler(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := webHandler(dir); err == nil || !strings.Contains(err.Error(), "scripts/build-web.sh") {
+	if _, err := newSite(dir); err == nil || !strings.Contains(err.Error(), "scripts/build-web.sh") {
 		t.Fatalf("missing app.wasm: %v", err)
 	}
 	for path, content := range map[string]string{
 		"web/app.wasm":                     "wasm v1",
 		"web/app.wasm.br":                  "compressed",
+		"web/app.wasm.gz":                  "compressed",
 		"web/icon.svg":                     "<svg/>",
 		"web/webmae.css":                   "body{}",
 		"web/samples/a.jpg":                "jpeg",
@@ -50,10 +53,11 @@ func TestWebHandler(t *testing.T) {
 	} {
 		writeFile(t, filepath.Join(dir, path), content)
 	}
-	h, err := webHandler(dir)
+	site, err := newSite(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	h := site.app.(*app.Handler)
 	want := []string{"/models/config.json", "/models/model.safetensors", "/models/preprocessor_x.txt",
 		"/models/tiny-64/config.json", "/models/tiny-64/model.safetensors", "/models/train.csv",
 		"/web/app.wasm", "/web/icon.svg", "/web/samples/SOURCES.md", "/web/samples/a.jpg", "/web/webmae.css"}
@@ -63,13 +67,25 @@ func TestWebHandler(t *testing.T) {
 	if got := h.Env[ui.EnvModelFiles]; got != "config.json,model.safetensors,tiny-64/config.json,tiny-64/model.safetensors" {
 		t.Errorf("model files %q", got)
 	}
-	v1 := h.Version
-	writeFile(t, filepath.Join(dir, "web/app.wasm"), "wasm v2")
-	if h2, _ := webHandler(dir); h2.Version == v1 || len(v1) != 16 {
-		t.Errorf("version %q does not follow app.wasm (now %q)", v1, h2.Version)
+	// The version covers every cached file: app.wasm, a sample, the model.
+	v := h.Version
+	for _, f := range []string{"web/app.wasm", "web/samples/a.jpg", "models/model.safetensors"} {
+		writeFile(t, filepath.Join(dir, f), "changed "+f)
+		s2, err := newSite(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s2.version == v || len(s2.version) != 16 {
+			t.Errorf("version %q does not follow %s (now %q)", v, f, s2.version)
+		}
+		v = s2.version
+	}
+	writeFile(t, filepath.Join(dir, "web/reference/ref.json"), "changed")
+	if s2, _ := newSite(dir); s2.version != v {
+		t.Errorf("the version follows a file the service worker does not cache")
 	}
 
-	srv := httptest.NewServer(siteMux(dir, h))
+	srv := httptest.NewServer(site)
 	defer srv.Close()
 	for path, want := range map[string]int{"/web/icon.svg": 200, "/models/config.json": 200, "/models/missing.json": 404} {
 		resp, err := http.Get(srv.URL + path)

@@ -6,15 +6,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"webmae/engine/fileio"
 	"webmae/engine/model"
 	"webmae/engine/recon"
 	"webmae/engine/train"
@@ -60,6 +62,11 @@ func runTrain(args []string) error {
 	if (*data == "" && !*resume) || *out == "" {
 		return errors.New("--data and --out are required")
 	}
+	// Ctrl-C, SIGTERM and SIGHUP (a closed terminal) save a checkpoint
+	// after the current step; a signal during the setup stops the run at
+	// its first step, saving at once.
+	ctx, stop := signal.NotifyContext(context.Background(), trainSignals...)
+	defer stop()
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if *configPath != "" || *initPath != "" {
@@ -99,6 +106,28 @@ func runTrain(args []string) error {
 		}
 	}
 
+	if err := train.CheckMemory(cfg, opts); err != nil {
+		return fmt.Errorf("%w: lower --batch, --image-size or --eval-images, or raise --patch-size", err)
+	}
+	if !(opts.BaseLR > 0) || math.IsInf(opts.BaseLR, 0) {
+		return fmt.Errorf("--base-lr %g: want a finite learning rate > 0", opts.BaseLR)
+	}
+	dataPath := strings.TrimPrefix(*data, train.FashionMNISTPrefix)
+	if dataPath == "" {
+		// --resume from the images the checkpoint embeds
+	} else if same, err := fileio.SamePath(*out, dataPath); err != nil {
+		return err
+	} else if same {
+		return fmt.Errorf("--out %s is the --data directory: choose a separate output directory", *out)
+	}
+	if _, err := os.Stat(filepath.Join(*out, train.PrevCheckpointFileName)); err == nil && !*resume {
+		return fmt.Errorf("%s holds a previous checkpoint (%s); resume it with --resume or choose another output directory", *out, train.PrevCheckpointFileName)
+	}
+	if removed, err := fileio.RemoveStaleTemps(*out); err != nil {
+		return err
+	} else if len(removed) > 0 {
+		fmt.Fprintf(os.Stderr, "removed %d temporary file(s) left by an interrupted write in %s: %s\n", len(removed), *out, shortList(removed))
+	}
 	var held []string
 	if *holdout != "" {
 		held = strings.Split(*holdout, ",")
@@ -128,12 +157,13 @@ func runTrain(args []string) error {
 	if err != nil {
 		return err
 	}
-	return trainAndReport(tr, k.Name(), *every, *out)
+	return trainAndReport(ctx, tr, k.Name(), *every, *out)
 }
 
-// trainAndReport describes the run, trains it until done or interrupted
-// (Ctrl-C, SIGTERM: the checkpoint is saved) and reports the quality.
-func trainAndReport(tr *train.Trainer, backendName string, every time.Duration, out string) error {
+// trainAndReport describes the run, trains it until done or ctx is
+// cancelled (see trainSignals: the checkpoint is saved) and reports the
+// quality.
+func trainAndReport(ctx context.Context, tr *train.Trainer, backendName string, every time.Duration, out string) error {
 	lay, ds := tr.Model.Layout, tr.Data
 	fmt.Fprintf(os.Stderr, "webmae train: %s on %s\n", describeConfig(tr.Model.Config), backendName)
 	fmt.Fprintf(os.Stderr, "  model: %s\n", lay)
@@ -148,8 +178,6 @@ func trainAndReport(tr *train.Trainer, backendName string, every time.Duration, 
 	if tr.Eval != nil {
 		fmt.Fprintln(os.Stderr, baselineLine(tr))
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	prog := newTrainProgress(os.Stderr, tr.Step(), tr.Opts.Steps)
 	hooks := train.Hooks{
 		CheckpointEvery: every,
@@ -193,6 +221,12 @@ func resumeOptions(store train.DirStore, haveData bool, set map[string]bool, opt
 	}
 	if err != nil {
 		return model.Config{}, err
+	}
+	if info.Skipped != nil {
+		fmt.Fprintf(os.Stderr, "warning: the newest checkpoint is not usable (%v); resuming from the previous one, %s, at step %d\n", info.Skipped, info.From, info.Step)
+	}
+	if info.Unverified {
+		fmt.Fprintf(os.Stderr, "note: the checkpoint in %s has no SHA-256 (written by an older webmae): its contents cannot be verified\n", info.From)
 	}
 	for _, name := range []string{"preset", "image-size", "patch-size", "channels", "norm-pix"} {
 		if set[name] {

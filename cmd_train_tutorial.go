@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-	"syscall"
 
 	"webmae/engine/train"
 	"webmae/engine/tutorial"
@@ -89,7 +88,7 @@ func runTrainTutorial(a tutorialTrainArgs) error {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "webmae train: the tutorial's MAE (vit-pytorch-mae), %s, on %s\n", lay, k.Name())
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), trainSignals...)
 	defer stop()
 	every := max(1, a.opts.Steps/20)
 	err = train.TutorialRun(ctx, m, ds, a.out, a.opts, func(s train.StepInfo) {

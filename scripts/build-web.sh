@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Builds the browser app: public/web/app.wasm (Go for GOOS=js GOARCH=wasm),
-# and public/web/app.wasm.br when the brotli command is installed (for
-# static hosts that serve precompressed files). With --static it also
-# writes the static website (index.html, app.js, app-worker.js, ...) into
-# public/ through `webmae static`. Prints app.wasm's size, raw and brotli.
+# Builds the browser app: public/web/app.wasm (Go for GOOS=js GOARCH=wasm).
+# With --static it also writes the static website (index.html, app.js,
+# app-worker.js, ...) into public/ through `webmae static`. Last, every
+# compressible file of public/ of 1 KiB or more (app.wasm, the model, the
+# self-test references, scripts, styles, pages) gets precompressed copies
+# beside it, NAME.br (brotli, when the brotli command is installed) and
+# NAME.gz (gzip -9), where they save at least 10%: `webmae serve` sends them to browsers that accept
+# them, and so can static hosts. Prints app.wasm's size, raw and brotli.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,14 +19,6 @@ for arg in "$@"; do
 done
 
 GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" -o public/web/app.wasm ./wasm
-raw=$(stat -c %s public/web/app.wasm)
-if command -v brotli >/dev/null 2>&1; then
-  brotli -f -q 11 -o public/web/app.wasm.br public/web/app.wasm
-  br=$(stat -c %s public/web/app.wasm.br)
-  echo "public/web/app.wasm: $raw bytes ($((raw / 1024)) KiB), brotli $br bytes ($((br / 1024)) KiB)"
-else
-  echo "public/web/app.wasm: $raw bytes ($((raw / 1024)) KiB) (brotli not installed)"
-fi
 
 # --- WebGPU self-test and bench (ui/selftest.go, ui/bench.go; not committed):
 # the PyTorch reference vectors for /selftest, and TensorFlow.js for the
@@ -40,4 +35,40 @@ fi
 
 if [ "$static" = 1 ]; then
   go run . static -dir public
+fi
+
+# --- precompressed copies: rebuilt when older than their file (each copy
+# is given its file's time, to the nanosecond); a copy that
+# cannot be rebuilt (no brotli) is removed, never left stale, and one that
+# saves less than 10% is not kept. Brotli's slowest, densest level for
+# app.wasm, level 9 for the rest.
+have_brotli=0
+command -v brotli >/dev/null 2>&1 && have_brotli=1
+fresh() { [ -f "$1" ] && ! [ "$1" -ot "$2" ]; }
+keep_if_smaller() { # copy original
+  if [ $(( $(stat -c %s "$1") * 10 )) -gt $(( $(stat -c %s "$2") * 9 )) ]; then rm -f "$1"; fi
+}
+find public -type f -size +1023c \( -name '*.wasm' -o -name '*.js' -o -name '*.css' -o -name '*.json' -o -name '*.safetensors' \
+  -o -name '*.svg' -o -name '*.html' -o -name '*.csv' -o -name '*.webmanifest' -o -name '*.md' \) -print0 |
+while IFS= read -r -d '' f; do
+  if [ "$have_brotli" = 1 ]; then
+    q=9
+    [ "$f" = public/web/app.wasm ] && q=11
+    if ! fresh "$f.br" "$f"; then
+      brotli -f -q "$q" -o "$f.br.tmp" "$f" && touch -r "$f" "$f.br.tmp" && mv "$f.br.tmp" "$f.br" && keep_if_smaller "$f.br" "$f"
+    fi
+  else
+    rm -f "$f.br"
+  fi
+  if ! fresh "$f.gz" "$f"; then
+    gzip -9 -n -c "$f" >"$f.gz.tmp" && touch -r "$f" "$f.gz.tmp" && mv "$f.gz.tmp" "$f.gz" && keep_if_smaller "$f.gz" "$f"
+  fi
+done
+
+raw=$(stat -c %s public/web/app.wasm)
+if [ -f public/web/app.wasm.br ]; then
+  br=$(stat -c %s public/web/app.wasm.br)
+  echo "public/web/app.wasm: $raw bytes ($((raw / 1024)) KiB), brotli $br bytes ($((br / 1024)) KiB)"
+else
+  echo "public/web/app.wasm: $raw bytes ($((raw / 1024)) KiB) (brotli not installed: gzip only)"
 fi

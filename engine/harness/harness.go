@@ -46,9 +46,11 @@ func InputsOfShape(t map[string]model.HostTensor, c, s, l int) (Inputs, error) {
 	if len(nz.Shape) != 2 || nz.Shape[0] != b || nz.Shape[1] != l {
 		return Inputs{}, fmt.Errorf("inputs: noise shape %v, want (%d, %d)", nz.Shape, b, l)
 	}
-	for i, v := range pv.F32 {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return Inputs{}, fmt.Errorf("inputs: pixel_values[%d] is %v", i, v)
+	for name, vals := range map[string][]float32{"pixel_values": pv.F32, "noise": nz.F32} {
+		for i, v := range vals {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return Inputs{}, fmt.Errorf("inputs: %s[%d] is %v", name, i, v)
+			}
 		}
 	}
 	return Inputs{Pixels: pv.F32, Noise: nz.F32, B: b}, nil

@@ -54,6 +54,9 @@ func (m *Model) NewPass(b, k int) (*Pass, error) {
 	if k < 1 || k >= l {
 		return nil, fmt.Errorf("new pass: keeping %d of %d patches: need 1 <= keep < %d", k, l, l)
 	}
+	if err := EstimateMemory(c, b, k, 1, false).Check(fmt.Sprintf("a pass of %d images", b)); err != nil {
+		return nil, fmt.Errorf("new pass: %w", err)
+	}
 	kn := m.K
 	p := buildPass(c, m.Layout, b, k,
 		func(n int) backend.View { return backend.Whole(kn.NewBuffer(n)) },
@@ -63,7 +66,7 @@ func (m *Model) NewPass(b, k int) (*Pass, error) {
 }
 
 // buildPass lays out a pass's activations, allocating each with f (float32)
-// or idx (int32); PassElements counts with the same code.
+// or idx (int32); EstimateMemory mirrors its sizes.
 func buildPass(c model.Config, lay *model.Layout, b, k int, f, idx func(n int) backend.View) *Pass {
 	l := c.NumPatches()
 	D, Dd, PD := c.HiddenSize, c.DecoderHiddenSize, c.PatchDim()

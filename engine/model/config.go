@@ -8,8 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
+	"webmae/engine/fileio"
 )
 
 // Config mirrors the fields of a Hugging Face ViTMAE config.json that
@@ -178,9 +178,12 @@ func ParseConfig(data []byte) (Config, error) {
 	return f.Config, nil
 }
 
+// MaxConfigFileSize bounds config.json (a real one is about 1 KB).
+const MaxConfigFileSize = 1 << 20
+
 // LoadConfig reads and validates a config.json file.
 func LoadConfig(path string) (Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := fileio.ReadFile(path, MaxConfigFileSize)
 	if err != nil {
 		return Config{}, fmt.Errorf("read config: %w", err)
 	}
@@ -207,7 +210,7 @@ func (c Config) SaveConfig(path string) error {
 	if err != nil {
 		return err
 	}
-	err = WriteFileAtomic(path, func(w io.Writer) error {
+	err = fileio.WriteAtomic(path, func(w io.Writer) error {
 		_, err := w.Write(b)
 		return err
 	})

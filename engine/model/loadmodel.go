@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"webmae/engine/fileio"
 )
 
 // LoadModel loads a model from a directory holding config.json and
@@ -149,14 +150,13 @@ func LoadTensorsFile(path string) (map[string]HostTensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load weights: %w", err)
 	}
-	if fi.IsDir() {
-		return nil, fmt.Errorf("load weights: %s is a directory", path)
-	}
-	if fi.Size() > MaxSafetensorsFileSize {
+	if fi.Mode().IsRegular() && fi.Size() > MaxSafetensorsFileSize {
 		return nil, fmt.Errorf("load weights: %s is %.2f GiB, over the %d GiB limit (store the weights as F16 or use a smaller model)",
 			path, float64(fi.Size())/(1<<30), MaxSafetensorsFileSize>>30)
 	}
-	data, err := os.ReadFile(path)
+	// A regular file read through the limit: a device, a FIFO or a
+	// directory is refused before anything is read.
+	data, err := fileio.ReadFile(path, MaxSafetensorsFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("load weights: %w", err)
 	}

@@ -1,7 +1,6 @@
 package model
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
@@ -10,12 +9,12 @@ import (
 	"io"
 	"math"
 	"math/bits"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/nlpodyssey/safetensors"
+
+	"webmae/engine/fileio"
 )
 
 // MaxSafetensorsFileSize is the largest file LoadSafetensorsFile reads
@@ -23,6 +22,14 @@ import (
 // decoder is about 2.6 GB in float32, so ship it as F16), and a guard
 // against reading an unrelated multi-gigabyte file into memory by mistake.
 const MaxSafetensorsFileSize = 2 << 30
+
+// MaxHeaderSize bounds a safetensors header before it is parsed (the
+// reference library's 100 MB limit), MaxTensors its entries while it is:
+// far more than any MAE has (ViT-Huge with its decoder has about 600).
+const (
+	MaxHeaderSize = 100_000_000
+	MaxTensors    = 1 << 14
+)
 
 // maxDim bounds every dimension of a tensor shape so that element counts
 // and offsets computed with int never overflow.
@@ -129,6 +136,9 @@ func checkSafetensors(data []byte) ([]headerEntry, map[string]string, error) {
 		return nil, nil, fmt.Errorf("file is %d bytes, too short for the 8-byte header length", len(data))
 	}
 	n := binary.LittleEndian.Uint64(data)
+	if n > MaxHeaderSize {
+		return nil, nil, fmt.Errorf("header length %d is over the %d-byte limit", n, MaxHeaderSize)
+	}
 	if n > uint64(len(data)-8) {
 		return nil, nil, fmt.Errorf("header length %d exceeds the %d bytes that follow it (truncated or not a safetensors file)", n, len(data)-8)
 	}
@@ -180,6 +190,9 @@ func parseHeader(hdr []byte) ([]headerEntry, map[string]string, error) {
 				return nil, nil, fmt.Errorf("__metadata__ must map strings to strings: %w", err)
 			}
 			continue
+		}
+		if len(entries) == MaxTensors {
+			return nil, nil, fmt.Errorf("more than %d tensors", MaxTensors)
 		}
 		var raw rawEntry
 		if err := dec.Decode(&raw); err != nil {
@@ -313,18 +326,10 @@ func decodeTensor(v safetensors.TensorView, shape []int) (HostTensor, error) {
 // LoadSafetensorsFile reads a safetensors file (see ReadSafetensors),
 // refusing files over MaxSafetensorsFileSize.
 func LoadSafetensorsFile(path string) (tensors map[string]HostTensor, metadata map[string]string, err error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("load safetensors: %w", err)
+	data, err := fileio.ReadFile(path, MaxSafetensorsFileSize)
+	if errors.Is(err, fileio.ErrTooLarge) {
+		return nil, nil, fmt.Errorf("load safetensors: %w (store the weights as F16 or use a smaller model)", err)
 	}
-	if fi.IsDir() {
-		return nil, nil, fmt.Errorf("load safetensors: %s is a directory", path)
-	}
-	if fi.Size() > MaxSafetensorsFileSize {
-		return nil, nil, fmt.Errorf("load safetensors: %s is %.2f GiB, over the %d GiB limit (store the weights as F16 or use a smaller model)",
-			path, float64(fi.Size())/(1<<30), MaxSafetensorsFileSize>>30)
-	}
-	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load safetensors: %w", err)
 	}
@@ -414,44 +419,9 @@ func WriteSafetensors(w io.Writer, names []string, tensors map[string]HostTensor
 // SaveSafetensorsFile writes a safetensors file (see WriteSafetensors)
 // atomically: to a temporary file in the same directory, then renamed.
 func SaveSafetensorsFile(path string, names []string, tensors map[string]HostTensor, metadata map[string]string, half func(name string) bool) error {
-	return WriteFileAtomic(path, func(w io.Writer) error {
+	return fileio.WriteAtomic(path, func(w io.Writer) error {
 		return WriteSafetensors(w, names, tensors, metadata, half)
 	})
-}
-
-// WriteFileAtomic writes path through a temporary file in the same
-// directory, synced and renamed over path only once complete.
-func WriteFileAtomic(path string, write func(w io.Writer) error) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	bw := bufio.NewWriterSize(f, 1<<20)
-	if err := write(bw); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }
 
 // F32ToF16 converts to IEEE half precision, rounding to nearest even;

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"webmae/engine/fileio"
 )
 
 // WeightFormat names the key-naming convention of a weights file.
@@ -297,7 +298,7 @@ func addViTPrefix(tensors map[string]HostTensor) map[string]HostTensor {
 // fillSlots copies every slot's tensor into params and reports all
 // problems together.
 func fillSlots(params []float32, tensors map[string]HostTensor, slots []slot, cfg Config) error {
-	var missing, misshaped, unexpected []string
+	var missing, misshaped, unexpected, nonFinite []string
 	used := make(map[string]bool, len(slots))
 	for _, s := range slots {
 		used[s.name] = true
@@ -312,6 +313,10 @@ func fillSlots(params []float32, tensors map[string]HostTensor, slots []slot, cf
 		}
 		if t.IsInt() || !slices.Equal(t.Shape, s.shape) || len(t.F32) != s.span.Len {
 			misshaped = append(misshaped, describeMismatch(s, t))
+			continue
+		}
+		if bad := countNonFinite(t.F32); bad > 0 {
+			nonFinite = append(nonFinite, fmt.Sprintf("%s (%d of %d values)", s.name, bad, len(t.F32)))
 			continue
 		}
 		src := t.F32
@@ -335,10 +340,22 @@ func fillSlots(params []float32, tensors map[string]HostTensor, slots []slot, cf
 	report("missing", missing)
 	report("mis-shaped", misshaped)
 	report("unexpected", unexpected)
+	report("with NaN or infinite values", nonFinite)
 	if 2*(len(missing)+len(misshaped)) > len(slots) {
 		errs = append(errs, errors.New("most tensors do not fit: does the config match the weights?"))
 	}
 	return errors.Join(errs...)
+}
+
+// countNonFinite counts the NaN and infinite values of v.
+func countNonFinite(v []float32) int {
+	n := 0
+	for _, x := range v {
+		if x-x != 0 { // NaN and ±Inf
+			n++
+		}
+	}
+	return n
 }
 
 // describeMismatch says how a tensor differs from its slot.
@@ -397,7 +414,7 @@ func SaveModel(dir string, cfg Config, lay *Layout, params []float32, f16 bool) 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("save model: %w", err)
 	}
-	err := WriteFileAtomic(filepath.Join(dir, ModelFileName), func(w io.Writer) error {
+	err := fileio.WriteAtomic(filepath.Join(dir, ModelFileName), func(w io.Writer) error {
 		return WriteModel(w, cfg, lay, params, f16)
 	})
 	if err != nil {
@@ -407,7 +424,7 @@ func SaveModel(dir string, cfg Config, lay *Layout, params []float32, f16 bool) 
 	if err != nil {
 		return fmt.Errorf("save model: %w", err)
 	}
-	err = WriteFileAtomic(filepath.Join(dir, ConfigFileName), func(w io.Writer) error {
+	err = fileio.WriteAtomic(filepath.Join(dir, ConfigFileName), func(w io.Writer) error {
 		_, err := w.Write(cj)
 		return err
 	})

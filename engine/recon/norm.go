@@ -115,6 +115,10 @@ func MarshalPreprocessor(n Norm, size int) ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
+// MaxPreprocessorFileSize bounds preprocessor_config.json (a real one is
+// under 1 KB).
+const MaxPreprocessorFileSize = 1 << 20
+
 // ParsePreprocessor reads the normalisation of a Hugging Face
 // preprocessor_config.json for images with c channels. A file whose mean
 // and std have 3 values used with a 1-channel model is an error.

@@ -292,15 +292,37 @@ func Baseline(name string, cfg model.Config, n Norm, image []float32, masked []b
 	return Compose(cfg, n, image, masked, img)
 }
 
+// MaxStripSide and MaxStripPixels bound the image Strip allocates.
+const (
+	MaxStripSide   = 1 << 15
+	MaxStripPixels = 64_000_000
+)
+
+// StripSize returns the width and height of Strip's image for panels of
+// w x h pixels, refusing sizes over MaxStripSide or MaxStripPixels.
+func StripSize(w, h, gap, scale int) (int, int, error) {
+	if scale < 1 || gap < 0 || w < 1 || h < 1 {
+		return 0, 0, fmt.Errorf("panels of %dx%d at scale %d with gap %d", w, h, scale, gap)
+	}
+	if int64(w)*int64(scale) > MaxStripSide || int64(h)*int64(scale) > MaxStripSide || gap > MaxStripSide {
+		return 0, 0, fmt.Errorf("panels of %dx%d at scale %d (gap %d) exceed %d pixels a side", w, h, scale, gap, MaxStripSide)
+	}
+	sw, sh := 4*w*scale+3*gap, h*scale
+	if px := int64(sw) * int64(sh); px > MaxStripPixels {
+		return 0, 0, fmt.Errorf("a strip of %dx%d pixels is over the %d-megapixel limit (lower the scale)", sw, sh, MaxStripPixels/1_000_000)
+	}
+	return sw, sh, nil
+}
+
 // Strip lays the four panels of r side by side, separated by gap white
 // columns, each scaled up scale times (nearest neighbour), as RGBA bytes
 // (see ToRGBA). It returns the bytes and the strip's width and height.
 func Strip(r Result, n Norm, gap, scale int) ([]uint8, int, int, error) {
-	if scale < 1 || gap < 0 {
-		return nil, 0, 0, fmt.Errorf("strip: scale %d, gap %d", scale, gap)
+	w, h, err := StripSize(r.W, r.H, gap, scale)
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("strip: %w", err)
 	}
 	pw, ph := r.W*scale, r.H*scale
-	w, h := 4*pw+3*gap, ph
 	out := make([]uint8, 4*w*h)
 	for i := range out {
 		out[i] = 255

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"strings"
 
 	"webmae/engine/backend"
+	"webmae/engine/fileio"
 	"webmae/engine/mae"
 	"webmae/engine/model"
 	"webmae/engine/recon"
@@ -25,9 +27,6 @@ const (
 	SVGFileName        = "loss.svg"
 	QualityFileName    = "quality.json"
 )
-
-// checkpointFormat identifies the checkpoint layout.
-const checkpointFormat = "webmae-train-checkpoint-1"
 
 // Checkpoint tensors (flat, in model.Layout order) and metadata keys.
 const (
@@ -114,6 +113,7 @@ func (t *Trainer) encodeCheckpoint() ([]byte, error) {
 		"data_split":  dataFingerprint(t.Data),
 	}
 	half := embedImages(t.Data, tensors, meta)
+	meta[ckDigest] = checkpointDigest(tensors, meta)
 	var buf bytes.Buffer
 	if err := model.WriteSafetensors(&buf, nil, tensors, meta, half); err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
@@ -172,62 +172,90 @@ func embeddedImages(tensors map[string]model.HostTensor, meta map[string]string,
 	return src.Load(channels)
 }
 
-// decodeCheckpoint parses a checkpoint's tensors, metadata and config.
-func decodeCheckpoint(data []byte) (map[string]model.HostTensor, map[string]string, model.Config, error) {
+// decodeCheckpoint parses and verifies a checkpoint (see parseCheckpoint).
+func decodeCheckpoint(data []byte) (*savedCheckpoint, error) {
 	tensors, meta, err := model.ReadSafetensors(data)
 	if err != nil {
-		return nil, nil, model.Config{}, err
+		return nil, err
 	}
-	if meta["format"] != checkpointFormat {
-		return nil, nil, model.Config{}, fmt.Errorf("format %q is not %s", meta["format"], checkpointFormat)
-	}
-	cfg, err := model.ParseConfig([]byte(meta["config"]))
-	if err != nil {
-		return nil, nil, model.Config{}, err
-	}
-	return tensors, meta, cfg, nil
+	return parseCheckpoint(tensors, meta)
 }
 
-// loadCheckpoint reads and parses the checkpoint in store.
-func loadCheckpoint(store Store) (map[string]model.HostTensor, map[string]string, model.Config, error) {
-	data, found, err := store.Load()
-	if err == nil && !found {
-		err = fmt.Errorf("%s holds no checkpoint", store)
-	}
+// errNoCheckpoint marks a store that holds no checkpoint.
+var errNoCheckpoint = errors.New("no checkpoint")
+
+// loadOne loads and verifies the checkpoint that load returns; where
+// names it in errors.
+func loadOne(load func() ([]byte, bool, error), where string) (*savedCheckpoint, error) {
+	data, found, err := load()
 	if err != nil {
-		return nil, nil, model.Config{}, err
+		return nil, err
 	}
-	tensors, meta, cfg, err := decodeCheckpoint(data)
+	if !found {
+		return nil, fmt.Errorf("%s holds %w", where, errNoCheckpoint)
+	}
+	ck, err := decodeCheckpoint(data)
 	if err != nil {
-		return nil, nil, model.Config{}, fmt.Errorf("checkpoint in %s: %w", store, err)
+		return nil, fmt.Errorf("checkpoint in %s: %w", where, err)
 	}
-	return tensors, meta, cfg, nil
+	ck.from = where
+	return ck, nil
+}
+
+// loadCheckpoint reads and verifies the newest intact checkpoint of store:
+// the current one or, for a PreviousStore whose current one is missing or
+// damaged, the previous one; skipped then says what was wrong with the
+// current one. With neither usable the error names both problems.
+func loadCheckpoint(store Store) (ck *savedCheckpoint, skipped error, err error) {
+	ck, errCur := loadOne(store.Load, store.String())
+	if errCur == nil {
+		return ck, nil, nil
+	}
+	ps, ok := store.(PreviousStore)
+	if !ok {
+		return nil, nil, errCur
+	}
+	prev, errPrev := loadOne(ps.LoadPrevious, ps.PreviousString())
+	switch {
+	case errPrev == nil:
+		return prev, errCur, nil
+	case errors.Is(errPrev, errNoCheckpoint):
+		return nil, nil, errCur
+	case errors.Is(errCur, errNoCheckpoint):
+		return nil, nil, fmt.Errorf("%v; the previous checkpoint is not usable: %w", errCur, errPrev)
+	}
+	return nil, nil, fmt.Errorf("%w; the previous checkpoint is not usable either: %v", errCur, errPrev)
 }
 
 // Resume continues the run saved in store on backend k with data set ds
 // (the same split; nil for the images the checkpoint embeds) and options
 // opts, which must equal the saved ones except Steps, EvalEvery and F16.
 // The model, AdamW moments, step, random state and history are restored
-// exactly.
+// exactly. The newest checkpoint is used when it is intact; when it is
+// damaged and store is a PreviousStore (see ReadInfo), the previous one
+// is, and the damaged one is set aside so that the next save does not
+// keep it.
 func Resume(k backend.Kernels, ds *Dataset, store Store, opts Options) (*Trainer, error) {
-	tensors, meta, cfg, err := loadCheckpoint(store)
+	ck, skipped, err := loadCheckpoint(store)
 	if err != nil {
 		return nil, fmt.Errorf("resume: %w", err)
 	}
-	fail := func(format string, args ...any) (*Trainer, error) {
-		return nil, fmt.Errorf("resume %s: "+format, append([]any{store}, args...)...)
+	if skipped != nil {
+		if err := store.(PreviousStore).SetAside(); err != nil {
+			return nil, fmt.Errorf("resume: set the damaged checkpoint aside: %w", err)
+		}
 	}
+	fail := func(format string, args ...any) (*Trainer, error) {
+		return nil, fmt.Errorf("resume %s: "+format, append([]any{ck.from}, args...)...)
+	}
+	cfg, saved := ck.cfg, ck.opts
 	if ds == nil {
-		if ds, err = embeddedImages(tensors, meta, cfg.NumChannels); err != nil {
+		if ds, err = embeddedImages(ck.tensors, ck.meta, cfg.NumChannels); err != nil {
 			return fail("%v", err)
 		}
 		if ds == nil {
-			return fail("the checkpoint does not hold its training images (%s); give the data set", meta["data"])
+			return fail("the checkpoint does not hold its training images (%s); give the data set", ck.data)
 		}
-	}
-	var saved Options
-	if err := json.Unmarshal([]byte(meta["options"]), &saved); err != nil {
-		return fail("options: %v", err)
 	}
 	if err := opts.fill(cfg); err != nil {
 		return fail("options: %v", err)
@@ -238,66 +266,32 @@ func Resume(k backend.Kernels, ds *Dataset, store Store, opts Options) (*Trainer
 			saved.Batch, saved.BaseLR, saved.Warmup, saved.Seed, saved.MaskRatio, saved.EvalImages,
 			opts.Batch, opts.BaseLR, opts.Warmup, opts.Seed, opts.MaskRatio, opts.EvalImages)
 	}
-	if fp := dataFingerprint(ds); fp != meta["data_split"] {
-		return fail("the data set %s differs from the one trained on (%s): split fingerprint %s, saved %s", ds.Source, meta["data"], fp, meta["data_split"])
+	if fp := dataFingerprint(ds); fp != ck.dataSplit {
+		return fail("the data set %s differs from the one trained on (%s): split fingerprint %s, saved %s", ds.Source, ck.data, fp, ck.dataSplit)
 	}
-	step, err1 := strconv.Atoi(meta["step"])
-	adamSteps, err2 := strconv.Atoi(meta["adamw_steps"])
-	rngState, err3 := hex.DecodeString(meta["rng"])
-	if err1 != nil || err2 != nil || err3 != nil {
-		return fail("bad step, AdamW step or random state")
-	}
-	if step > opts.Steps {
-		return fail("it is at step %d, beyond the %d steps asked", step, opts.Steps)
+	if ck.step > opts.Steps {
+		return fail("it is at step %d, beyond the %d steps asked", ck.step, opts.Steps)
 	}
 	src := &rand.PCG{}
-	if err := src.UnmarshalBinary(rngState); err != nil {
+	if err := src.UnmarshalBinary(ck.rng); err != nil {
 		return fail("random state: %v", err)
 	}
 	m, err := mae.New(k, cfg)
 	if err != nil {
 		return fail("%v", err)
 	}
-	get := func(name string, n int) ([]float32, error) {
-		t, ok := tensors[name]
-		if !ok || t.IsInt() || len(t.F32) != n {
-			return nil, fmt.Errorf("tensor %s missing or not %d floats", name, n)
-		}
-		return t.F32, nil
-	}
-	params, err := get(ckParams, m.Layout.Total)
-	if err != nil {
+	if err := m.SetParams(ck.params); err != nil {
 		return fail("%v", err)
 	}
-	if err := m.SetParams(params); err != nil {
-		return fail("%v", err)
-	}
-	opt := mae.OptimizerState{Steps: adamSteps}
-	if _, ok := tensors[ckM]; ok {
-		if opt.M, err = get(ckM, m.Layout.Total); err != nil {
-			return fail("%v", err)
-		}
-		if opt.V, err = get(ckV, m.Layout.Total); err != nil {
-			return fail("%v", err)
-		}
-	}
-	if err := m.SetOptimizer(opt); err != nil {
+	if err := m.SetOptimizer(mae.OptimizerState{Steps: ck.adamSteps, M: ck.m, V: ck.v}); err != nil {
 		return fail("%v", err)
 	}
 	t, err := newTrainer(m, ds, store, opts, src)
 	if err != nil {
 		return fail("%v", err)
 	}
-	t.step, t.saved = step, step
-	if t.losses, err = get(ckLoss, step); err != nil {
-		return fail("%v", err)
-	}
-	if t.lrs, err = get(ckLR, step); err != nil {
-		return fail("%v", err)
-	}
-	if err := json.Unmarshal([]byte(meta["evals"]), &t.evals); err != nil {
-		return fail("evals: %v", err)
-	}
+	t.step, t.saved = ck.step, ck.step
+	t.losses, t.lrs, t.evals = ck.losses, ck.lrs, ck.evals
 	return t, nil
 }
 
@@ -316,16 +310,16 @@ func (t *Trainer) writeExports(dir string) error {
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	if err := model.WriteFileAtomic(filepath.Join(dir, recon.PreprocessorFileName), func(w io.Writer) error {
+	if err := fileio.WriteAtomic(filepath.Join(dir, recon.PreprocessorFileName), func(w io.Writer) error {
 		_, err := w.Write(pre)
 		return err
 	}); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	if err := model.WriteFileAtomic(filepath.Join(dir, CSVFileName), t.WriteCSV); err != nil {
+	if err := fileio.WriteAtomic(filepath.Join(dir, CSVFileName), t.WriteCSV); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	if err := model.WriteFileAtomic(filepath.Join(dir, SVGFileName), t.WriteSVG); err != nil {
+	if err := fileio.WriteAtomic(filepath.Join(dir, SVGFileName), t.WriteSVG); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
 	return nil
@@ -379,7 +373,7 @@ func (t *Trainer) writeQuality(dir string) error {
 	if err != nil {
 		return fmt.Errorf("quality: %w", err)
 	}
-	return model.WriteFileAtomic(filepath.Join(dir, QualityFileName), func(w io.Writer) error {
+	return fileio.WriteAtomic(filepath.Join(dir, QualityFileName), func(w io.Writer) error {
 		_, err := w.Write(append(b, '\n'))
 		return err
 	})
@@ -395,30 +389,26 @@ type Info struct {
 	// Embedded says the checkpoint holds its training images, so Resume
 	// needs no data set.
 	Embedded bool
+	// From says where the checkpoint read is kept; Skipped, when not nil,
+	// says why the newest one was not used (it is missing or damaged) and
+	// From is the previous one, which Resume continues.
+	From    string
+	Skipped error
+	// Unverified marks a checkpoint of format 1, written without a digest.
+	Unverified bool
 }
 
-// ReadInfo reads the run saved in store without building its model;
-// found is false when the store holds no checkpoint.
+// ReadInfo reads and verifies the run saved in store (the checkpoint
+// Resume would continue) without building its model; found is false when
+// the store holds no checkpoint.
 func ReadInfo(store Store) (info Info, found bool, err error) {
-	data, found, err := store.Load()
-	if err != nil || !found {
-		return Info{}, found, err
+	ck, skipped, err := loadCheckpoint(store)
+	if errors.Is(err, errNoCheckpoint) {
+		return Info{}, false, nil
 	}
-	tensors, meta, cfg, err := decodeCheckpoint(data)
 	if err != nil {
-		return Info{}, true, fmt.Errorf("checkpoint in %s: %w", store, err)
+		return Info{}, true, err
 	}
-	info = Info{Config: cfg, Data: meta["data"], Embedded: meta["data_images"] != ""}
-	if err := json.Unmarshal([]byte(meta["options"]), &info.Options); err != nil {
-		return Info{}, true, fmt.Errorf("checkpoint in %s: options: %w", store, err)
-	}
-	if info.Step, err = strconv.Atoi(meta["step"]); err != nil || info.Step < 0 {
-		return Info{}, true, fmt.Errorf("checkpoint in %s: bad step %q", store, meta["step"])
-	}
-	losses := tensors[ckLoss]
-	if losses.IsInt() || len(losses.F32) != info.Step {
-		return Info{}, true, fmt.Errorf("checkpoint in %s: %d losses for %d steps", store, len(losses.F32), info.Step)
-	}
-	info.Losses = losses.F32
-	return info, true, nil
+	return Info{Config: ck.cfg, Options: ck.opts, Step: ck.step, Losses: ck.losses, Data: ck.data,
+		Embedded: ck.meta["data_images"] != "", From: ck.from, Skipped: skipped, Unverified: ck.unverified}, true, nil
 }

@@ -7,19 +7,24 @@ import (
 	"image/color"
 	_ "image/jpeg" // register the decoders
 	_ "image/png"
+	"io"
 	"io/fs"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
+	"webmae/engine/fileio"
 	"webmae/engine/recon"
 )
 
 // MaxPixels is the largest image (width x height) the loader decodes; the
 // size is read from the header (image.DecodeConfig) before any pixel is.
 const MaxPixels = 40_000_000
+
+// MaxImageFileSize bounds an image file's bytes (a 40-megapixel PNG
+// without compression is 160 MB).
+const MaxImageFileSize = 256 << 20
 
 // Dataset is a training set and a fixed held-out set that training never
 // sees, decoded into memory with the channel count of the model.
@@ -191,24 +196,35 @@ func DecodeFile(path string, channels int) (recon.Pixels, error) {
 // MaxPixels (read from the header with image.DecodeConfig) before
 // decoding their pixels. Errors name the file.
 func DecodeImageFile(path string) (image.Image, error) {
-	f, err := os.Open(path)
+	f, _, err := fileio.OpenRegular(path, MaxImageFileSize)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	cfg, format, err := image.DecodeConfig(f)
+	img, err := DecodeImage(f)
 	if err != nil {
-		return nil, fmt.Errorf("%s: not a decodable png/jpeg image: %w", path, err)
-	}
-	if px := int64(cfg.Width) * int64(cfg.Height); px > MaxPixels || cfg.Width < 1 || cfg.Height < 1 {
-		return nil, fmt.Errorf("%s: %s image of %dx%d = %.1f megapixels is over the %d megapixel limit", path, format, cfg.Width, cfg.Height, float64(px)/1e6, MaxPixels/1_000_000)
-	}
-	if _, err := f.Seek(0, 0); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	img, _, err := image.Decode(f)
+	return img, nil
+}
+
+// DecodeImage decodes a png or jpeg stream, refusing images over
+// MaxPixels (read from the header with image.DecodeConfig) before
+// decoding their pixels.
+func DecodeImage(r io.ReadSeeker) (image.Image, error) {
+	cfg, format, err := image.DecodeConfig(r)
 	if err != nil {
-		return nil, fmt.Errorf("%s: decode %s: %w", path, format, err)
+		return nil, fmt.Errorf("not a decodable png/jpeg image: %w", err)
+	}
+	if px := int64(cfg.Width) * int64(cfg.Height); px > MaxPixels || cfg.Width < 1 || cfg.Height < 1 {
+		return nil, fmt.Errorf("%s image of %dx%d = %.1f megapixels is over the %d megapixel limit", format, cfg.Width, cfg.Height, float64(px)/1e6, MaxPixels/1_000_000)
+	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	img, _, err := image.Decode(r)
+	if err != nil {
+		return nil, fmt.Errorf("decode %s: %w", format, err)
 	}
 	return img, nil
 }

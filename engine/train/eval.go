@@ -49,6 +49,9 @@ func NewEvalSet(ds *Dataset, cfg model.Config, n int, ratio float64, seed uint64
 	if n < 1 || len(ds.Held) == 0 {
 		return nil, fmt.Errorf("eval set: %d images asked, %d held out", n, len(ds.Held))
 	}
+	if n > MaxEvalImages {
+		return nil, fmt.Errorf("eval set: %d images asked, over the limit of %d", n, MaxEvalImages)
+	}
 	if !ds.CropEval {
 		n = min(n, len(ds.Held))
 	}

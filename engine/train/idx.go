@@ -5,17 +5,26 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+
+	"webmae/engine/fileio"
 )
 
 // idxImagesMagic is the IDX magic number of an unsigned-byte tensor with
 // three dimensions (images x rows x columns).
 const idxImagesMagic = 0x00000803
 
-// maxIDXImages bounds the image count read from an IDX header.
-const maxIDXImages = 10_000_000
+// maxIDXImages bounds the image count read from an IDX header, and
+// MaxIDXBytes the pixel bytes it announces (Fashion-MNIST's training set
+// is 47 MB) and the file's own size, so that neither a header nor a gzip
+// stream can make the reader allocate without bound.
+const (
+	maxIDXImages = 10_000_000
+	MaxIDXBytes  = 1 << 30
+)
 
 // ReadIDXImages reads an IDX image file (MNIST/Fashion-MNIST format:
 // big-endian magic 0x00000803, count, rows, columns, then the bytes),
@@ -41,12 +50,17 @@ func ReadIDXImages(r io.Reader) (images [][]uint8, rows, cols int, err error) {
 	if n > maxIDXImages || rows < 1 || cols < 1 || rows > 4096 || cols > 4096 {
 		return nil, 0, 0, fmt.Errorf("idx: implausible shape %d x %d x %d", n, rows, cols)
 	}
-	images = make([][]uint8, n)
-	for i := range images {
-		images[i] = make([]uint8, rows*cols)
-		if _, err := io.ReadFull(br, images[i]); err != nil {
+	if total := int64(n) * int64(rows) * int64(cols); total > MaxIDXBytes {
+		return nil, 0, 0, fmt.Errorf("idx: %d images of %d x %d are %d bytes, over the %d-byte limit", n, rows, cols, total, MaxIDXBytes)
+	}
+	// Images are allocated as they are read, so a header that announces
+	// more than the stream holds fails at the end of the data.
+	for i := 0; i < n; i++ {
+		im := make([]uint8, rows*cols)
+		if _, err := io.ReadFull(br, im); err != nil {
 			return nil, 0, 0, fmt.Errorf("idx: image %d of %d: %w", i, n, err)
 		}
+		images = append(images, im)
 	}
 	return images, rows, cols, nil
 }
@@ -75,9 +89,9 @@ func WriteIDXImages(w io.Writer, images [][]uint8, rows, cols int) error {
 
 // readIDXFile opens the first existing of path and path+".gz".
 func readIDXFile(path string) ([][]uint8, int, int, error) {
-	f, err := os.Open(path)
-	if os.IsNotExist(err) {
-		f, err = os.Open(path + ".gz")
+	f, _, err := fileio.OpenRegular(path, MaxIDXBytes)
+	if errors.Is(err, os.ErrNotExist) {
+		f, _, err = fileio.OpenRegular(path+".gz", MaxIDXBytes)
 	}
 	if err != nil {
 		return nil, 0, 0, err

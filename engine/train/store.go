@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"webmae/engine/fileio"
 	"webmae/engine/model"
 )
 
@@ -34,49 +35,114 @@ type Exporter interface {
 	Export(t *Trainer, final bool) error
 }
 
+// A PreviousStore is a Store that also keeps the checkpoint saved before
+// the current one (Save keeps it), so that a damaged current checkpoint
+// does not lose the run: Resume and ReadInfo fall back to it.
+type PreviousStore interface {
+	Store
+	// LoadPrevious returns the previous checkpoint; found is false when
+	// none is.
+	LoadPrevious() (data []byte, found bool, err error)
+	// SetAside moves a damaged current checkpoint out of the way (kept for
+	// inspection), so that the next Save does not make it the previous one.
+	SetAside() error
+	// PreviousString says where the previous checkpoint is, for messages.
+	PreviousString() string
+}
+
+// Checkpoint files in a run's output directory besides CheckpointFileName:
+// the one saved before it, and a damaged newest one set aside by Resume.
+const (
+	PrevCheckpointFileName    = "checkpoint.prev.safetensors"
+	DamagedCheckpointFileName = "checkpoint.damaged.safetensors"
+)
+
 // DirStore keeps the checkpoint as CheckpointFileName in directory Dir,
-// and exports the model, its configs and the reports beside it.
+// the one before it as PrevCheckpointFileName, and exports the model, its
+// configs and the reports beside them.
 type DirStore struct{ Dir string }
 
 func (s DirStore) path() string { return filepath.Join(s.Dir, CheckpointFileName) }
 
-// Load implements Store, refusing files over model.MaxSafetensorsFileSize.
-func (s DirStore) Load() ([]byte, bool, error) {
-	fi, err := os.Stat(s.path())
+// Load implements Store: a regular file of at most
+// model.MaxSafetensorsFileSize.
+func (s DirStore) Load() ([]byte, bool, error) { return loadFile(s.path()) }
+
+// LoadPrevious implements PreviousStore.
+func (s DirStore) LoadPrevious() ([]byte, bool, error) {
+	return loadFile(filepath.Join(s.Dir, PrevCheckpointFileName))
+}
+
+func loadFile(path string) ([]byte, bool, error) {
+	data, err := fileio.ReadFile(path, model.MaxSafetensorsFileSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("checkpoint: %w", err)
 	}
-	if fi.IsDir() || fi.Size() > model.MaxSafetensorsFileSize {
-		return nil, false, fmt.Errorf("checkpoint %s: a directory or over %d GiB", s.path(), model.MaxSafetensorsFileSize>>30)
-	}
-	data, err := os.ReadFile(s.path())
-	if err != nil {
-		return nil, false, fmt.Errorf("checkpoint: %w", err)
-	}
 	return data, true, nil
 }
 
-// Save implements Store (model.WriteFileAtomic), creating Dir.
+// Save implements Store (fileio.WriteAtomic), creating Dir; the current
+// checkpoint becomes the previous one first.
 func (s DirStore) Save(data []byte) error {
 	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
 		return fmt.Errorf("output directory: %w", err)
 	}
-	return model.WriteFileAtomic(s.path(), func(w io.Writer) error {
+	if err := keepPrevious(s.Dir); err != nil {
+		return err
+	}
+	return fileio.WriteAtomic(s.path(), func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	})
 }
 
-// Remove implements Store.
-func (s DirStore) Remove() error {
-	if err := os.Remove(s.path()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+// keepPrevious makes the current checkpoint of dir, if any, the previous
+// one before a new one is written: a hard link (so that a checkpoint stays
+// under CheckpointFileName throughout), or a rename where links are not
+// supported.
+func keepPrevious(dir string) error {
+	cur := filepath.Join(dir, CheckpointFileName)
+	prev := filepath.Join(dir, PrevCheckpointFileName)
+	if _, err := os.Lstat(cur); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	tmp := filepath.Join(dir, "."+PrevCheckpointFileName+".tmp-link")
+	os.Remove(tmp)
+	if err := os.Link(cur, tmp); err == nil {
+		if err := os.Rename(tmp, prev); err != nil {
+			os.Remove(tmp)
+			return fmt.Errorf("keep the previous checkpoint: %w", err)
+		}
+	} else if err := os.Rename(cur, prev); err != nil {
+		return fmt.Errorf("keep the previous checkpoint: %w", err)
+	}
+	return fileio.SyncDir(dir)
+}
+
+// SetAside implements PreviousStore: the current checkpoint is renamed
+// DamagedCheckpointFileName.
+func (s DirStore) SetAside() error {
+	err := os.Rename(s.path(), filepath.Join(s.Dir, DamagedCheckpointFileName))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("checkpoint: %w", err)
+	}
+	return fileio.SyncDir(s.Dir)
+}
+
+// Remove implements Store, deleting the previous checkpoint too.
+func (s DirStore) Remove() error {
+	for _, name := range []string{CheckpointFileName, PrevCheckpointFileName} {
+		if err := os.Remove(filepath.Join(s.Dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
 	}
 	return nil
 }
+
+func (s DirStore) PreviousString() string { return filepath.Join(s.Dir, PrevCheckpointFileName) }
 
 func (s DirStore) String() string { return s.Dir }
 

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"webmae/engine/fileio"
 	"webmae/engine/model"
 )
 
@@ -127,7 +128,7 @@ func SaveModel(dir string, cfg Config, lay *Layout, params []float32) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("save tutorial model: %w", err)
 	}
-	err := model.WriteFileAtomic(filepath.Join(dir, "model.safetensors"), func(w io.Writer) error {
+	err := fileio.WriteAtomic(filepath.Join(dir, "model.safetensors"), func(w io.Writer) error {
 		return WriteWeights(w, cfg, lay, params)
 	})
 	if err != nil {
@@ -137,7 +138,7 @@ func SaveModel(dir string, cfg Config, lay *Layout, params []float32) error {
 	if err != nil {
 		return err
 	}
-	err = model.WriteFileAtomic(filepath.Join(dir, model.ConfigFileName), func(w io.Writer) error {
+	err = fileio.WriteAtomic(filepath.Join(dir, model.ConfigFileName), func(w io.Writer) error {
 		_, err := w.Write(cj)
 		return err
 	})

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 
+	"webmae/engine/fileio"
 	"webmae/engine/harness"
 	"webmae/engine/model"
 	"webmae/engine/tutorial"
@@ -19,7 +20,7 @@ func tutorialConfigFor(modelPath, configPath string) (weights, config string, ok
 	if err != nil || config == "" {
 		return "", "", false
 	}
-	data, err := os.ReadFile(config)
+	data, err := fileio.ReadFile(config, model.MaxConfigFileSize)
 	if err != nil {
 		return "", "", false
 	}

@@ -8,6 +8,8 @@ import (
 	"os/signal"
 	"strings"
 
+	"webmae/engine/fileio"
+	"webmae/engine/model"
 	"webmae/engine/train"
 	"webmae/engine/tutorial"
 )
@@ -31,7 +33,7 @@ func trainWithConfig(a tutorialTrainArgs, set map[string]bool) error {
 	if a.config == "" {
 		return errors.New("--init needs --config (a vit-pytorch-mae config.json)")
 	}
-	data, err := os.ReadFile(a.config)
+	data, err := fileio.ReadFile(a.config, model.MaxConfigFileSize)
 	if err != nil {
 		return fmt.Errorf("read config: %w", err)
 	}

@@ -166,12 +166,15 @@ func (c *explorer) onAttentionToggle(ctx app.Context, e app.Event) {
 	if c.attention && !c.hasQuery {
 		// Start with the first removed patch: where the decoder looked to
 		// fill it in.
-		if in, err := c.input(); err == nil {
-			for i, m := range recon.Masked(in.mk, 0) {
-				if m {
-					c.query, c.hasQuery = i, true
-					break
-				}
+		in, err := c.input()
+		if err != nil {
+			showError(ctx, err.Error())
+			return
+		}
+		for i, m := range recon.Masked(in.mk, 0) {
+			if m {
+				c.query, c.hasQuery = i, true
+				break
 			}
 		}
 	}

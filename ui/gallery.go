@@ -161,7 +161,7 @@ func (c *gallery) loadSample(r sampleRequest) error {
 
 // onImagesRequest gathers the training set: the current picture first (the
 // preview), then the other uploads, then every sample, fetching the
-// samples not loaded yet.
+// samples not loaded yet (with r.Loaded: only the samples loaded).
 func (c *gallery) onImagesRequest(ctx app.Context, a app.Action) {
 	r, ok := a.Value.(imagesRequest)
 	if !ok {
@@ -186,7 +186,7 @@ func (c *gallery) onImagesRequest(ctx app.Context, a app.Action) {
 	var missing []Sample
 	for _, s := range Samples {
 		k := "sample-" + s.Name
-		if c.picture(k) == nil {
+		if c.picture(k) == nil && !r.Loaded {
 			missing = append(missing, s)
 		}
 		add(k)

@@ -3,6 +3,8 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"webmae/engine/model"
 	"webmae/engine/recon"
@@ -95,4 +97,15 @@ func (s maskState) fit(cfg model.Config) maskState {
 		s.Hand = nil
 	}
 	return s
+}
+
+// maskedList lists the removed patches of a masking, "3,7,...".
+func maskedList(mk model.Masking) string {
+	var ids []string
+	for i, m := range recon.Masked(mk, 0) {
+		if m {
+			ids = append(ids, strconv.Itoa(i))
+		}
+	}
+	return strings.Join(ids, ",")
 }

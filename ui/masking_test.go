@@ -92,3 +92,13 @@ func TestMaskingToggle(t *testing.T) {
 func byConfig(cfg model.Config) func(maskState) (model.Masking, error) {
 	return func(s maskState) (model.Masking, error) { return s.masking(cfg) }
 }
+
+func TestMaskedList(t *testing.T) {
+	mk, err := recon.MaskFromMasked([]bool{false, true, false, true, true, false})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := maskedList(mk); got != "1,3,4" {
+		t.Fatalf("maskedList = %q, want 1,3,4", got)
+	}
+}

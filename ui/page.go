@@ -6,20 +6,23 @@ import (
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"webmae/engine/backend"
+	"webmae/engine/explore"
 	"webmae/engine/model"
 )
 
 const defaultPreset = model.PresetTiny
 
 // Page is the demo's root: the layout of the components (shared.go lists
-// them), the start-up (backend, default model, first sample) and the move
-// to the CPU when the WebGPU device is lost.
+// them), the start-up (backend, the model and first sample a link names or
+// the defaults), the settings in the URL (link.go) and the move to the CPU
+// when the WebGPU device is lost.
 type Page struct {
 	app.Compo
 
 	s        *session
 	dragging bool
 	lost     bool // the device was lost (UI goroutine only)
+	mask     maskState
 }
 
 // OnMount starts the page's work in the browser.
@@ -32,6 +35,9 @@ func (p *Page) OnMount(ctx app.Context) {
 	ctx.SetState(stateBackend, backendState{Text: "starting…"})
 	ctx.ObserveState(stateDragging, &p.dragging)
 	ctx.Handle(actionDeviceLost, p.onDeviceLost)
+	// reconView publishes the mask with every reconstruction it asks for,
+	// so after every change of the model, picture or mask.
+	ctx.ObserveState(stateMask, &p.mask).OnChange(func() { writeLink(ctx) })
 	ctx.Async(func() { p.startup(ctx) })
 }
 
@@ -42,6 +48,7 @@ func (p *Page) Render() app.UI {
 		&banners{},
 		app.Main().Class("layout").Body(
 			&reconView{},
+			&explorer{},
 			&gallery{},
 			&trainPanel{},
 			&modelPanel{},
@@ -71,7 +78,19 @@ func (p *Page) startup(ctx app.Context) {
 	compileFirst(ctx, p.s)
 	setLoading(ctx, "Loading the default model", 0)
 
-	lm, err := p.loadDefaultModel(ctx)
+	link, linked, linkErr := readLink()
+	if linkErr != nil {
+		showError(ctx, linkErr.Error())
+		link, linked = explore.State{}, false
+	}
+	var lm *loadedModel
+	if err := p.s.do(func(k backend.Kernels) (err error) { lm, err = linkedModel(k, link); return err }); err != nil {
+		showError(ctx, err.Error()) // and fall back to the bundled model
+	}
+	var err error
+	if lm == nil {
+		lm, err = p.loadDefaultModel(ctx)
+	}
 	mark("model")
 	if err != nil {
 		showError(ctx, fmt.Sprintf("the bundled model could not be loaded, showing a freshly initialised %s instead: %v", defaultPreset, err))
@@ -83,10 +102,19 @@ func (p *Page) startup(ctx app.Context) {
 			return
 		}
 	}
+	if linked {
+		// Posted before the model is set: reconView takes the link's mask
+		// first (actions and state changes reach it in order).
+		ctx.NewActionWithValue(actionSetMask, linkedMask(link, maskState{Ratio: DefaultRatio, Seed: 1}))
+	}
 	ctx.SetState(stateModel, modelState{LM: lm})
 	setLoading(ctx, "Loading the sample images", -1)
+	first, err := linkedSample(link)
+	if err != nil {
+		showError(ctx, err.Error())
+	}
 	done := make(chan struct{})
-	ctx.NewActionWithValue(actionSample, sampleRequest{Sample: Samples[0], Show: true, Done: func(error) { close(done) }})
+	ctx.NewActionWithValue(actionSample, sampleRequest{Sample: first, Show: true, Done: func(error) { close(done) }})
 	<-done
 	setLoading(ctx, "", 0)
 }

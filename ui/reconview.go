@@ -15,7 +15,10 @@ var panelIDs = [4]string{"canvas-original", "canvas-masked", "canvas-recon", "ca
 
 // reconView is the reconstruction card: the masking controls, the four
 // panels of the current picture (statePicture) with the current model
-// (stateModel), and their metrics. actionRecon redraws it.
+// (stateModel), and their metrics. actionRecon redraws it; actionSetMask
+// sets its mask. It publishes its mask settings (stateMask) and, while the
+// explorer's attention view is on (stateAttention), hands a clicked patch
+// to the explorer (actionQuery) instead of toggling it.
 type reconView struct {
 	app.Compo
 
@@ -23,9 +26,11 @@ type reconView struct {
 	session sessionRef
 	model   modelState
 	pic     pictureState
+	attn    bool // stateAttention
 
 	mask                 maskState
 	masked, patches      int
+	maskedList           string // the removed patches, "3,7,..."
 	drawnMasked, drawSeq int
 	result               *recon.Result
 	fitNote              string
@@ -48,7 +53,17 @@ func (c *reconView) OnMount(ctx app.Context) {
 		c.request()
 	})
 	ctx.ObserveState(statePicture, &c.pic).OnChange(c.request)
+	ctx.ObserveState(stateAttention, &c.attn)
 	ctx.Handle(actionRecon, func(app.Context, app.Action) { c.request() })
+	ctx.Handle(actionSetMask, func(_ app.Context, a app.Action) {
+		if m, ok := a.Value.(maskState); ok {
+			c.mask = m
+			if c.model.LM != nil {
+				c.mask = c.mask.fit(c.model.LM.Config)
+			}
+			c.request()
+		}
+	})
 }
 
 // request reconstructs the current picture with the current mask (the
@@ -64,6 +79,8 @@ func (c *reconView) request() {
 		return
 	}
 	c.masked, c.patches = mk.L-mk.K, mk.L
+	c.maskedList = maskedList(mk)
+	c.ctx.SetState(stateMask, c.mask)
 	c.busy = true
 	s.reconstruct(reconJob{lm: lm, pix: pic.Pix, mask: c.mask, done: func(out reconOutput, err error) {
 		c.ctx.Dispatch(func(ctx app.Context) { c.show(ctx, out, err) })
@@ -126,6 +143,10 @@ func (c *reconView) onMaskedClick(ctx app.Context, e app.Event) {
 	g := lm.Config.GridSize()
 	col := min(int(e.Get("offsetX").Float()/w*float64(g)), g-1)
 	row := min(int(e.Get("offsetY").Float()/h*float64(g)), g-1)
+	if c.attn {
+		ctx.NewActionWithValue(actionQuery, row*g+max(col, 0))
+		return
+	}
 	ms, err := c.mask.toggle(lm.masking, row*g+max(col, 0))
 	if err != nil {
 		showError(ctx, err.Error())
@@ -149,7 +170,8 @@ func (c *reconView) Render() app.UI {
 			fig(0, nil),
 			fig(1, func(cv app.HTMLCanvas) app.HTMLCanvas {
 				return cv.Attr("data-masked", c.masked).Attr("data-patches", c.patches).
-					Title("click a patch to mask or unmask it").Class("clickable").OnClick(c.onMaskedClick)
+					Attr("data-masked-list", c.maskedList).
+					Title(c.clickTitle()).Class("clickable").OnClick(c.onMaskedClick)
 			}),
 			fig(2, func(cv app.HTMLCanvas) app.HTMLCanvas {
 				return cv.Attr("data-masked", c.drawnMasked).Attr("data-seq", c.drawSeq)
@@ -223,4 +245,12 @@ func (c *reconView) notes() []app.UI {
 		notes = append(notes, app.P().Class("note").Attr("data-testid", "image-note").Text(text+"."))
 	}
 	return notes
+}
+
+// clickTitle says what a click on the masked view does.
+func (c *reconView) clickTitle() string {
+	if c.attn {
+		return "click a patch to see where it attends"
+	}
+	return "click a patch to mask or unmask it"
 }

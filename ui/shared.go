@@ -15,10 +15,16 @@ import (
 //	Page         page.go       layout, start-up, device loss      stateSession, stateBackend, stateModel
 //	statusBar    status.go     header chips                       -
 //	banners      status.go     error, loading, update banners     -
-//	reconView    reconview.go  masking, the four panels, metrics  -
+//	reconView    reconview.go  masking, the four panels, metrics  stateMask, actionQuery
 //	gallery      gallery.go    pictures, uploads, drop and paste  statePicture, stateDragging
 //	trainPanel   training.go   the training run and its lifecycle stateTraining, stateModel
 //	modelPanel   modelpanel.go model facts, loading, download     stateModel
+//	explorer     explorer*.go  attention, sweep, complete recon,  stateAttention
+//	                           embeddings, pipeline stages
+//
+// Page also keeps the page's URL (link.go): it reads the settings of a
+// link at start-up (actionSetMask, actionSample) and writes them when
+// stateModel, statePicture or stateMask change.
 //
 // A new component (a model store, another model family) observes the
 // states it needs and posts actions; the backend is used only through
@@ -30,6 +36,13 @@ const (
 	statePicture  = "webmae.picture"  // pictureState: the picture reconstructed
 	stateTraining = "webmae.training" // trainingState: the run, for other components
 	stateDragging = "webmae.dragging" // bool: files are dragged over the page
+	// stateMask is the mask settings (maskState) of the reconstruction
+	// shown, published by reconView with each reconstruction it asks for.
+	stateMask = "webmae.mask"
+	// stateAttention (bool) is set by the explorer while its attention view
+	// is on: a click on the masked view then picks the query patch
+	// (actionQuery) instead of toggling the patch.
+	stateAttention = "webmae.attention"
 )
 
 const (
@@ -40,6 +53,8 @@ const (
 	actionRecon      = "webmae.recon"       // redraw the main view (reconView)
 	actionSample     = "webmae.sample"      // sampleRequest: fetch a bundled sample (gallery)
 	actionImages     = "webmae.images"      // imagesRequest: the training images (gallery)
+	actionSetMask    = "webmae.set-mask"    // maskState: use these mask settings (reconView; a link's)
+	actionQuery      = "webmae.query"       // int: the patch clicked in attention mode (explorer)
 )
 
 type backendState struct{ Text, Adapter string }
@@ -71,9 +86,11 @@ type sampleRequest struct {
 
 // imagesRequest asks the gallery for the training set: the current
 // picture first (the preview), then the other uploads, then every sample
-// (fetching those not loaded yet). Done runs on a goroutine.
+// (fetching those not loaded yet; with Loaded, only the samples already
+// loaded). Done runs on a goroutine.
 type imagesRequest struct {
-	Done func(images []recon.Pixels, names []string, err error)
+	Loaded bool
+	Done   func(images []recon.Pixels, names []string, err error)
 }
 
 // showError posts the error banner from any goroutine.

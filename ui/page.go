@@ -99,6 +99,8 @@ type Page struct {
 	saved      *RunInfo
 	savedNote  string
 	previewSeq int
+
+	hub hubState // models by id or URL, kept models (hub.go)
 }
 
 // OnInit sets the defaults (on the server too, which prerenders the page).
@@ -148,7 +150,7 @@ func (p *Page) startup() {
 		p.loading, p.progress = "Loading the default model", 0
 	})
 
-	lm, err := p.loadDefaultModel()
+	lm, err := p.loadStartModel()
 	if err != nil {
 		p.fail(fmt.Errorf("the bundled model could not be loaded, showing a freshly initialised %s instead: %w", defaultPreset, err))
 	}
@@ -225,7 +227,7 @@ func (p *Page) loadDefaultModel() (*loadedModel, error) {
 	if err != nil {
 		return nil, err
 	}
-	lm.Source = "the bundled default model"
+	lm.Source, lm.Origin = "the bundled default model", originBundled
 	rebuild := lm.rebuild
 	lm.rebuild = func(k backend.Kernels) (*loadedModel, error) {
 		m, err := rebuild(k)
@@ -491,15 +493,19 @@ func (p *Page) onModelInput(ctx app.Context, e app.Event) {
 		current = p.lm.Config
 	}
 	ctx.Async(func() {
+		var data []namedBytes
 		lm, err := func() (*loadedModel, error) {
-			data, err := files.read()
-			if err != nil {
+			var err error
+			if data, err = files.read(); err != nil {
 				return nil, err
 			}
 			p.mu.Lock()
 			defer p.mu.Unlock()
 			return modelFromFiles(p.k, data, current)
 		}()
+		if err == nil {
+			defer p.keepUpload(data, lm)
+		}
 		p.ctx.Dispatch(func(ctx app.Context) {
 			p.loading = ""
 			if err != nil {

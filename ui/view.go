@@ -305,28 +305,16 @@ func (p *Page) renderTraining() app.UI {
 var previewNames = [4]string{"original", "masked", "recon", "+ visible"}
 
 func (p *Page) renderModel() app.UI {
-	var rows []app.UI
-	if lm := p.lm; lm != nil {
-		c := lm.Config
-		kv := func(k, v string) app.UI { return app.Div().Body(app.Dt().Text(k), app.Dd().Text(v)) }
-		rows = append(rows,
-			kv("source", lm.Source),
-			kv("input", fmt.Sprintf("%d×%d, %d channel(s), patch %d (%d patches)", c.ImageSize, c.ImageSize, c.NumChannels, c.PatchSize, c.NumPatches())),
-			kv("encoder", fmt.Sprintf("%d wide × %d layers, %d heads, MLP %d", c.HiddenSize, c.NumHiddenLayers, c.NumAttentionHeads, c.IntermediateSize)),
-			kv("decoder", fmt.Sprintf("%d wide × %d layers, %d heads, MLP %d", c.DecoderHiddenSize, c.DecoderNumHiddenLayers, c.DecoderNumAttentionHeads, c.DecoderIntermediateSize)),
-			kv("parameters", fmtParams(lm.Model.Layout.Total)),
-			kv("target", map[bool]string{true: "per-patch normalised pixels (norm_pix_loss)", false: "normalised pixels"}[c.NormPixLoss]),
-		)
-	}
 	return app.Section().Class("card", "model").Body(
 		app.H2().Text("Model"),
-		app.Dl().Class("facts").Body(rows...),
+		modelSummary(p.lm),
 		app.Div().Class("buttons").Body(
-			app.Label().For("model-input").Class("button").Text("Load .safetensors + config.json…"),
+			app.Label().For("model-input").Class("button").Text("Load a model file (+ config.json)…"),
 			app.Input().Type("file").ID("model-input").Attr("data-testid", "model-input").Class("hidden-input").
-				Accept(".safetensors,.json").Multiple(true).OnChange(p.onModelInput),
+				Accept(".safetensors,.pth,.pt,.bin,.json").Multiple(true).OnChange(p.onModelInput),
 			app.Button().Attr("data-testid", "model-download").Disabled(p.lm == nil).Text("Download").OnClick(p.onDownload),
 		),
-		app.P().Class("hint").Text("Hugging Face ViTMAE or official MAE weight names (e.g. facebook/vit-mae-base). The download is model.safetensors + config.json in Hugging Face format."),
+		p.renderHub(),
+		app.P().Class("hint").Text("A Hugging Face id (facebook/vit-mae-base), or .safetensors / PyTorch .pth, .bin files under Hugging Face ViTMAE or official MAE names; models brought in are kept in this browser. The download is model.safetensors + config.json in Hugging Face format."),
 	)
 }

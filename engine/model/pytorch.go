@@ -26,10 +26,17 @@ const (
 	maxTensorRank       = 16
 )
 
+// legacyMagicPickle is how the legacy format's first pickle, torch's magic
+// number, starts after its protocol opcode: LONG1 of 10 bytes.
+var legacyMagicPickle = []byte{0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19}
+
 // IsPyTorch reports whether data starts like a torch.save file: a zip
-// archive ("PK\x03\x04") or a pickle (protocol opcode 0x80).
+// archive ("PK\x03\x04") or a pickle of torch's magic number (the legacy
+// format). A safetensors file whose header length has the low byte 0x80
+// starts with 0x80 too, so the whole magic number is compared.
 func IsPyTorch(data []byte) bool {
-	return bytes.HasPrefix(data, []byte("PK\x03\x04")) || (len(data) >= 2 && data[0] == 0x80 && data[1] <= 5)
+	return bytes.HasPrefix(data, []byte("PK\x03\x04")) ||
+		(len(data) >= 2+len(legacyMagicPickle) && data[0] == 0x80 && data[1] <= 5 && bytes.Equal(data[2:2+len(legacyMagicPickle)], legacyMagicPickle))
 }
 
 // ReadPyTorch reads the state_dict of a checkpoint written by torch.save,

@@ -269,6 +269,19 @@ func TestIsPyTorch(t *testing.T) {
 	if IsPyTorch(st) {
 		t.Error("safetensors taken for PyTorch")
 	}
+	// A safetensors file whose 8-byte header length is 128 starts with 0x80.
+	var buf bytes.Buffer
+	header := `{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`
+	header += strings.Repeat(" ", 128-len(header))
+	binary.Write(&buf, binary.LittleEndian, uint64(len(header)))
+	buf.WriteString(header)
+	buf.Write(f32Bytes(1.5))
+	if IsPyTorch(buf.Bytes()) {
+		t.Error("a safetensors file with a 128-byte header taken for a legacy PyTorch file")
+	}
+	if got, err := ReadTensors(buf.Bytes()); err != nil || got["w"].F32[0] != 1.5 {
+		t.Errorf("ReadTensors: %v, %v", got, err)
+	}
 }
 
 // FuzzReadPyTorch checks that ReadPyTorch never panics or hangs, and that

@@ -24,6 +24,7 @@ const repos = {
   'test-org/mae-bin': { 'config.json': td('pth/hf/config.json'), 'pytorch_model.bin': td('pth/hf/pytorch_model.bin') },
   'test-org/mae-drop': { 'config.json': td('reference/mae_tiny.config.json'), 'model.safetensors': td('reference/mae_tiny.safetensors') },
   'test-org/mae-slow': { 'config.json': td('reference/mae_tiny.config.json'), 'model.safetensors': td('reference/mae_tiny.safetensors') },
+  'test-org/no-cors': { 'config.json': td('reference/mae_tiny.config.json'), 'model.safetensors': td('reference/mae_tiny.safetensors') },
 };
 const weightFiles = new Set(['model.safetensors', 'pytorch_model.bin']);
 
@@ -31,10 +32,11 @@ let browser, page, hub, requests = [];
 
 // serve answers like the hub: files under resolve/, weights by redirect,
 // streamed in chunks so that progress shows; mae-drop closes the
-// connection half way, mae-slow takes 20 s.
+// connection half way, mae-slow takes 20 s, no-cors does not let other
+// origins read its answers.
 function serve(req, res) {
   requests.push(req.url);
-  res.setHeader('Access-Control-Allow-Origin', '*');
+  if (!req.url.includes('/no-cors/')) res.setHeader('Access-Control-Allow-Origin', '*');
   const m = req.url.match(/^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/([^/?]+)$/);
   const cdn = req.url.match(/^\/cdn\/([^/]+\/[^/]+)\/([^/?]+)$/);
   if (m && repos[m[1]]?.[m[3]] && m[2] === 'main') {
@@ -125,6 +127,10 @@ test('a dropped connection keeps the previous model', async () => {
   await refused('test-org/mae-drop', /connection dropped/);
 });
 
+test('a server without CORS keeps the previous model', async () => {
+  await refused('test-org/no-cors', /does not allow this page to read it \(CORS\)/);
+});
+
 test('a cancelled download keeps the previous model', async () => {
   const before = await text(page, 'model-summary');
   await loadID('test-org/mae-slow');
@@ -157,6 +163,7 @@ test('an offline reload restores the kept model without a request', async () => 
   assert.match(await text(page, 'model-summary'), /test-org\/mae-bin/);
   assert.equal(requests.length, asked, `no request to the hub: ${requests.slice(asked)}`);
   await shot(page, 'hub-offline-restored');
+  await refused('facebook/vit-mae-base', /this browser is offline/); // the page has no ?hub=: huggingface.co
   await page.context().setOffline(false);
 });
 

@@ -65,9 +65,14 @@ func (p *Page) loadStartModel() (*loadedModel, error) {
 func (p *Page) restoreKept() (*loadedModel, error) {
 	st := p.modelStore()
 	ix, err := st.Index()
-	p.ctx.Dispatch(func(app.Context) { p.hub.index = ix })
+	p.ctx.Dispatch(func(app.Context) {
+		p.hub.index = ix
+		if err != nil {
+			p.hub.note = fmt.Sprintf("Models cannot be kept in this browser (%v): a reload loses them.", err)
+		}
+	})
 	if err != nil || ix.Last == "" {
-		return nil, err
+		return nil, nil
 	}
 	i, ok := ix.find(ix.Last)
 	if !ok {

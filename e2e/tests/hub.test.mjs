@@ -157,14 +157,17 @@ test('an offline reload restores the kept model without a request', async () => 
   assert.ok(cached, 'the service worker cached the app');
   const asked = requests.length;
   await page.context().setOffline(true);
-  await page.goto(baseURL + '/'); // the cached page (the service worker matches it without a query)
-  await page.waitForSelector('[data-testid=canvas-recon]:not([data-seq="0"])', { timeout: FIRST_RECON_MS });
-  assert.equal(await summary('data-origin'), 'id');
-  assert.match(await text(page, 'model-summary'), /test-org\/mae-bin/);
-  assert.equal(requests.length, asked, `no request to the hub: ${requests.slice(asked)}`);
-  await shot(page, 'hub-offline-restored');
-  await refused('facebook/vit-mae-base', /this browser is offline/); // the page has no ?hub=: huggingface.co
-  await page.context().setOffline(false);
+  try {
+    await page.goto(baseURL + '/'); // the cached page (the service worker matches it without a query)
+    await page.waitForSelector('[data-testid=canvas-recon]:not([data-seq="0"])', { timeout: FIRST_RECON_MS });
+    assert.equal(await summary('data-origin'), 'id');
+    assert.match(await text(page, 'model-summary'), /test-org\/mae-bin/);
+    assert.equal(requests.length, asked, `no request to the hub: ${requests.slice(asked)}`);
+    await shot(page, 'hub-offline-restored');
+    await refused('facebook/vit-mae-base', /this browser is offline/); // the page has no ?hub=: huggingface.co
+  } finally {
+    await page.context().setOffline(false);
+  }
 });
 
 test('delete the kept models', async () => {

@@ -18,7 +18,8 @@ import (
 //	reconView    reconview.go  masking, the four panels, metrics  -
 //	gallery      gallery.go    pictures, uploads, drop and paste  statePicture, stateDragging
 //	trainPanel   training.go   the training run and its lifecycle stateTraining, stateModel
-//	modelPanel   modelpanel.go model facts, loading, download     stateModel
+//	modelPanel   modelpanel.go model facts, loading, download     stateModel, stateKept
+//	hubPanel     hub.go        models by id or URL, kept models   stateModel, stateKept
 //
 // A new component (a model store, another model family) observes the
 // states it needs and posts actions; the backend is used only through
@@ -30,6 +31,7 @@ const (
 	statePicture  = "webmae.picture"  // pictureState: the picture reconstructed
 	stateTraining = "webmae.training" // trainingState: the run, for other components
 	stateDragging = "webmae.dragging" // bool: files are dragged over the page
+	stateKept     = "webmae.kept"     // keptState: the models kept in browser storage
 )
 
 const (
@@ -45,6 +47,13 @@ const (
 type backendState struct{ Text, Adapter string }
 
 type modelState struct{ LM *loadedModel }
+
+// keptState is the index of the models kept in browser storage
+// (modelstore.go) and Note, a storage problem to show ("" when none).
+type keptState struct {
+	Index modelIndex
+	Note  string
+}
 
 // pictureState is the picture being reconstructed (Pic nil: none yet).
 type pictureState struct{ Pic *picture }

@@ -25,9 +25,9 @@ func (c *countingKernels) NewIndexBuffer(n int) backend.Buffer {
 	return c.Kernels.NewIndexBuffer(n)
 }
 
-// TestEstimateMemoryMatchesAllocations: the estimate is what New and
+// TestExactMemoryMatchesAllocations: the estimate is what New and
 // NewPass really allocate, for a few shapes.
-func TestEstimateMemoryMatchesAllocations(t *testing.T) {
+func TestExactMemoryMatchesAllocations(t *testing.T) {
 	for _, preset := range []string{model.PresetMicro, model.PresetTiny} {
 		cfg, err := model.Preset(preset)
 		if err != nil {
@@ -43,7 +43,7 @@ func TestEstimateMemoryMatchesAllocations(t *testing.T) {
 			if _, err := m.NewPass(b, keep); err != nil {
 				t.Fatal(err)
 			}
-			est := EstimateMemory(cfg, b, keep)
+			est := ExactMemory(cfg, b, keep)
 			if est.Total() != 4*k.n || est.LargestBuffer != 4*k.largest {
 				t.Errorf("%s batch %d: estimate %d bytes (largest %d), allocated %d (largest %d)", preset, b, est.Total(), est.LargestBuffer, 4*k.n, 4*k.largest)
 			}
@@ -58,7 +58,7 @@ func TestPublishedMAEMemory(t *testing.T) {
 	mib := func(b int64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }
 	for _, c := range model.PublishedConfigs() {
 		lay := model.NewLayout(c.Config)
-		m := EstimateMemory(c.Config, 1, c.NumKeep(c.MaskRatio))
+		m := ExactMemory(c.Config, 1, c.NumKeep(c.MaskRatio))
 		t.Logf("| %s | %.1f M | %s | %s | %s | %s |", c.Name, float64(lay.Total)/1e6, mib(m.Params), mib(m.Params/2), mib(m.Activations), mib(m.Total()))
 		if m.Activations >= m.Params {
 			t.Errorf("%s: activations %d >= parameters %d for one image", c.Name, m.Activations, m.Params)

@@ -5,9 +5,9 @@ import (
 	"webmae/engine/model"
 )
 
-// Memory is what a model and one pass allocate on a backend, in bytes
+// Allocation is what a model and one pass allocate on a backend, in bytes
 // (float32 and int32 elements, 4 bytes each).
-type Memory struct {
+type Allocation struct {
 	Params        int64 // the parameters, widened to float32
 	Grads         int64 // their gradients (allocated with the model)
 	Activations   int64 // one pass: activations and backward scratch
@@ -15,15 +15,15 @@ type Memory struct {
 }
 
 // Total is everything together.
-func (m Memory) Total() int64 { return m.Params + m.Grads + m.Activations }
+func (m Allocation) Total() int64 { return m.Params + m.Grads + m.Activations }
 
-// EstimateMemory returns exactly what New(cfg) and NewPass(b, k) allocate.
+// ExactMemory returns exactly what New(cfg) and NewPass(b, k) allocate.
 // A one-image reconstruction is b = 1, k = cfg.NumKeep(ratio). AdamW
 // training adds 2 x Params for its moments.
-func EstimateMemory(c model.Config, b, k int) Memory {
+func ExactMemory(c model.Config, b, k int) Allocation {
 	lay := model.NewLayout(c)
 	p := int64(lay.Total) * 4
-	m := Memory{Params: p, Grads: p, LargestBuffer: p}
+	m := Allocation{Params: p, Grads: p, LargestBuffer: p}
 	count := func(n int) backend.View {
 		m.Activations += int64(n) * 4
 		m.LargestBuffer = max(m.LargestBuffer, int64(n)*4)

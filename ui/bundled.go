@@ -93,7 +93,7 @@ func loadBundled(ctx app.Context, s *session, b bundledModel) (*loadedModel, err
 	if err != nil {
 		return nil, err
 	}
-	lm.Source = b.Source
+	lm.Source, lm.Origin = b.Source, originBundled
 	rebuild := lm.rebuild
 	lm.rebuild = func(k backend.Kernels) (*loadedModel, error) {
 		m, err := rebuild(k)

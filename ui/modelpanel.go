@@ -10,8 +10,9 @@ import (
 	"webmae/engine/model"
 )
 
-// modelPanel is the Model card: the current model's facts, loading
-// .safetensors + config.json (stateModel) and downloading the model.
+// modelPanel is the Model card: the current model's summary, the bundled
+// model choice, loading weights files (+ config.json; stateModel, and kept
+// in browser storage: stateKept), downloading the model, and hubPanel.
 type modelPanel struct {
 	app.Compo
 
@@ -59,6 +60,7 @@ func (c *modelPanel) onModelInput(ctx app.Context, e app.Event) {
 		}
 		showError(ctx, "")
 		ctx.SetState(stateModel, modelState{LM: lm})
+		keepUpload(ctx, keptModels, data, lm)
 	})
 }
 
@@ -84,32 +86,18 @@ func (c *modelPanel) onDownload(ctx app.Context, e app.Event) {
 }
 
 func (c *modelPanel) Render() app.UI {
-	var rows []app.UI
-	kv := func(k, v string) app.UI { return app.Div().Body(app.Dt().Text(k), app.Dd().Text(v)) }
-	if lm := c.model.LM; lm != nil && lm.Tut != nil {
-		rows = tutorialRows(lm, kv)
-	} else if lm != nil {
-		cfg := lm.Config
-		rows = append(rows,
-			kv("source", lm.Source),
-			kv("input", fmt.Sprintf("%d×%d, %d channel(s), patch %d (%d patches)", cfg.ImageSize, cfg.ImageSize, cfg.NumChannels, cfg.PatchSize, cfg.NumPatches())),
-			kv("encoder", fmt.Sprintf("%d wide × %d layers, %d heads, MLP %d", cfg.HiddenSize, cfg.NumHiddenLayers, cfg.NumAttentionHeads, cfg.IntermediateSize)),
-			kv("decoder", fmt.Sprintf("%d wide × %d layers, %d heads, MLP %d", cfg.DecoderHiddenSize, cfg.DecoderNumHiddenLayers, cfg.DecoderNumAttentionHeads, cfg.DecoderIntermediateSize)),
-			kv("parameters", fmtParams(lm.Model.Layout.Total)),
-			kv("target", map[bool]string{true: "per-patch normalised pixels (norm_pix_loss)", false: "normalised pixels"}[cfg.NormPixLoss]),
-		)
-	}
 	return app.Section().Class("card", "model").Body(
 		app.H2().Text("Model"),
-		app.Dl().Class("facts").Body(rows...),
+		modelSummary(c.model.LM),
 		c.renderBundled(),
 		app.Div().Class("buttons").Body(
-			app.Label().For("model-input").Class("button").Text("Load .safetensors/.pth + config.json…"),
+			app.Label().For("model-input").Class("button").Text("Load a model file (+ config.json)…"),
 			app.Input().Type("file").ID("model-input").Attr("data-testid", "model-input").Class("hidden-input").
 				Accept(".safetensors,.pth,.pt,.bin,.json").Multiple(true).OnChange(c.onModelInput),
 			app.Button().Attr("data-testid", "model-download").Disabled(c.model.LM == nil).Text("Download").OnClick(c.onDownload),
 		),
-		app.P().Class("hint").Text("Hugging Face ViTMAE or official MAE weight names (e.g. facebook/vit-mae-base), or the tutorial's MAE with its config.json (\"architecture\": \"vit-pytorch-mae\"). The download is model.safetensors + config.json in the model's own format."),
+		&hubPanel{},
+		app.P().Class("hint").Text("A Hugging Face id (facebook/vit-mae-base), or .safetensors / PyTorch .pth, .bin files under Hugging Face ViTMAE or official MAE names, or the tutorial's MAE with its config.json (\"architecture\": \"vit-pytorch-mae\"); models brought in are kept in this browser. The download is model.safetensors + config.json in the model's own format."),
 	)
 }
 

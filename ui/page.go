@@ -66,7 +66,7 @@ func (p *Page) Render() app.UI {
 	)
 }
 
-// startup chooses the backend, loads the default model and the first
+// startup chooses the backend, loads the start model and the first
 // sample. It runs in its own goroutine.
 func (p *Page) startup(ctx app.Context) {
 	mark("startup")
@@ -76,7 +76,7 @@ func (p *Page) startup(ctx app.Context) {
 	mark("backend")
 	ctx.SetState(stateBackend, backendState{Text: backendText, Adapter: adapterText})
 	compileFirst(ctx, p.s)
-	setLoading(ctx, "Loading the default model", 0)
+	setLoading(ctx, "Loading the model", 0)
 
 	link, linked, linkErr := readLink()
 	if linkErr != nil {
@@ -89,7 +89,7 @@ func (p *Page) startup(ctx app.Context) {
 	}
 	var err error
 	if lm == nil {
-		lm, err = p.loadDefaultModel(ctx)
+		lm, err = p.loadStartModel(ctx)
 	}
 	mark("model")
 	if err != nil {
@@ -117,6 +117,20 @@ func (p *Page) startup(ctx app.Context) {
 	ctx.NewActionWithValue(actionSample, sampleRequest{Sample: first, Show: true, Done: func(error) { close(done) }})
 	<-done
 	setLoading(ctx, "", 0)
+}
+
+// loadStartModel is the model the page starts with: the kept model in use
+// before the reload when there is one (modelkeep.go), else the default
+// bundled model.
+func (p *Page) loadStartModel(ctx app.Context) (*loadedModel, error) {
+	lm, err := restoreKept(ctx, p.s, keptModels)
+	if err != nil {
+		showError(ctx, fmt.Sprintf("the model in use before the reload could not be restored, showing the bundled one: %v", err))
+	}
+	if lm != nil {
+		return lm, nil
+	}
+	return p.loadDefaultModel(ctx)
 }
 
 // loadDefaultModel fetches the default bundled model; nil (and no error)

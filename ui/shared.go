@@ -18,7 +18,8 @@ import (
 //	reconView    reconview.go  masking, the four panels, metrics  stateMask, actionQuery
 //	gallery      gallery.go    pictures, uploads, drop and paste  statePicture, stateDragging
 //	trainPanel   training.go   the training run and its lifecycle stateTraining, stateModel
-//	modelPanel   modelpanel.go model facts, loading, download     stateModel
+//	modelPanel   modelpanel.go model facts, loading, download     stateModel, stateKept
+//	hubPanel     hub.go        models by id or URL, kept models   stateModel, stateKept
 //	explorer     explorer*.go  attention, sweep, complete recon,  stateAttention
 //	                           embeddings, pipeline stages
 //
@@ -43,6 +44,7 @@ const (
 	// is on: a click on the masked view then picks the query patch
 	// (actionQuery) instead of toggling the patch.
 	stateAttention = "webmae.attention"
+	stateKept      = "webmae.kept" // keptState: the models kept in browser storage
 )
 
 const (
@@ -60,6 +62,13 @@ const (
 type backendState struct{ Text, Adapter string }
 
 type modelState struct{ LM *loadedModel }
+
+// keptState is the index of the models kept in browser storage
+// (modelstore.go) and Note, a storage problem to show ("" when none).
+type keptState struct {
+	Index modelIndex
+	Note  string
+}
 
 // pictureState is the picture being reconstructed (Pic nil: none yet).
 type pictureState struct{ Pic *picture }

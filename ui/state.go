@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"slices"
 	"strings"
 	"sync"
 
@@ -54,6 +53,7 @@ type loadedModel struct {
 	Rec    *recon.Reconstructor
 	Norm   recon.Norm
 	Source string         // where it came from, for the status line
+	Origin string         // originBundled, originFile, originID, originInitialised; "" when trained in the page
 	Tut    *tutorialModel // the tutorial's family (ui/tutorial.go); nil for the official one
 	Fresh  bool           // freshly initialised, never trained
 	// rebuild makes the same model on another backend (after the WebGPU
@@ -74,7 +74,13 @@ func newLoadedModel(k backend.Kernels, cfg model.Config, params []float32, norm 
 	if err != nil {
 		return nil, err
 	}
-	lm.rebuild = func(k backend.Kernels) (*loadedModel, error) { return newLoadedModel(k, cfg, params, norm, source) }
+	lm.rebuild = func(k backend.Kernels) (*loadedModel, error) {
+		m, err := newLoadedModel(k, cfg, params, norm, source)
+		if m != nil {
+			m.Origin = lm.Origin // as set by the caller
+		}
+		return m, err
+	}
 	return lm, nil
 }
 
@@ -107,7 +113,7 @@ func freshModel(k backend.Kernels, preset string, seed uint64) (*loadedModel, er
 	if err != nil {
 		return nil, err
 	}
-	lm.Fresh = true
+	lm.Fresh, lm.Origin = true, originInitialised
 	lm.rebuild = func(k backend.Kernels) (*loadedModel, error) { return freshModel(k, preset, seed) }
 	return lm, nil
 }
@@ -123,16 +129,17 @@ func describeConfig(c model.Config) string {
 }
 
 // modelFromFiles loads a model from the files a person chose: one weights
-// file (.safetensors, or a torch.save .pth/.pt/.bin), its config.json (optional when the weights fit the
-// current configuration) and optionally preprocessor_config.json for the
-// normalisation.
+// file (.safetensors, .pth, .pt or .bin), its config.json (optional when
+// the shapes are those of a published size or fit the current
+// configuration) and optionally preprocessor_config.json for the
+// normalisation. The model must fit the memory (see memoryCheck).
 func modelFromFiles(k backend.Kernels, files []namedBytes, current model.Config) (*loadedModel, error) {
 	var weights, cfgFile, pre *namedBytes
 	for i := range files {
 		f := &files[i]
 		name := strings.ToLower(path.Base(f.Name))
 		switch {
-		case isWeightsName(name):
+		case hasWeightsExt(name):
 			if weights != nil {
 				return nil, fmt.Errorf("choose one weights file, not %s and %s", weights.Name, f.Name)
 			}
@@ -145,20 +152,29 @@ func modelFromFiles(k backend.Kernels, files []namedBytes, current model.Config)
 			}
 			cfgFile = f
 		default:
-			return nil, fmt.Errorf("%s is neither a weights file (%s) nor a .json config", f.Name, strings.Join(weightsSuffixes, ", "))
+			return nil, fmt.Errorf("%s is neither a weights file (.safetensors, .pth, .pt, .bin) nor a .json config", f.Name)
 		}
 	}
 	if weights == nil {
-		return nil, errors.New("choose a .safetensors or .pth weights file (with its config.json)")
+		return nil, errors.New("choose a weights file (.safetensors, .pth, .pt or .bin; with its config.json)")
 	}
 	if cfgFile != nil && tutorial.IsConfig(cfgFile.Data) {
-		return tutorialModelFromFiles(k, weights, cfgFile, pre)
+		lm, err := tutorialModelFromFiles(k, weights, cfgFile, pre)
+		if lm != nil {
+			lm.Origin = originFile
+		}
+		return lm, err
 	}
 	var cfgJSON []byte
 	cfgName := "the current configuration"
 	if cfgFile != nil {
 		cfgJSON, cfgName = cfgFile.Data, cfgFile.Name
-	} else {
+	} else if tensors, err := model.ReadTensors(weights.Data); err == nil {
+		if _, err := model.InferConfig(tensors); err == nil {
+			cfgName = "the config of its published size" // LoadModelBytes infers it again from nil
+		}
+	}
+	if cfgJSON == nil && cfgName == "the current configuration" {
 		b, err := current.MarshalHF()
 		if err != nil {
 			return nil, err
@@ -166,6 +182,9 @@ func modelFromFiles(k backend.Kernels, files []namedBytes, current model.Config)
 		cfgJSON = b
 	}
 	cfg, params, format, err := model.LoadModelBytes(weights.Data, cfgJSON)
+	if err == nil {
+		err = memoryCheck(cfg, int64(len(weights.Data)), limitsOf(k))
+	}
 	if err != nil {
 		if cfgFile == nil {
 			return nil, fmt.Errorf("%s with %s: %w (choose its config.json too)", weights.Name, cfgName, err)
@@ -179,15 +198,12 @@ func modelFromFiles(k backend.Kernels, files []namedBytes, current model.Config)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", weights.Name, err)
 	}
-	return newLoadedModel(k, cfg, params, norm, fmt.Sprintf("%s (%s names)", weights.Name, format))
-}
-
-// weightsSuffixes are the file name endings of weights files the page
-// reads (model.ReadTensors tells the formats apart by content).
-var weightsSuffixes = []string{".safetensors", ".pth", ".pt", ".bin"}
-
-func isWeightsName(name string) bool {
-	return slices.ContainsFunc(weightsSuffixes, func(s string) bool { return strings.HasSuffix(name, s) })
+	lm, err := newLoadedModel(k, cfg, params, norm, fmt.Sprintf("%s (%s names)", weights.Name, format))
+	if err != nil {
+		return nil, err
+	}
+	lm.Origin = originFile
+	return lm, nil
 }
 
 // modelFiles are the files of the model download: Hugging Face

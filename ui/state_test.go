@@ -47,11 +47,12 @@ func TestModelFiles(t *testing.T) {
 		want  string
 	}{
 		{files[:1], "choose its config.json too"},
-		{files[1:], "choose a .safetensors or .pth weights file"},
+		{files[1:], "choose a weights file (.safetensors, .pth, .pt or .bin"},
 		{[]namedBytes{{"notes.txt", []byte("x")}}, "notes.txt is neither"},
 		{[]namedBytes{{"model.safetensors", []byte("garbage")}, files[1]}, "model.safetensors with config.json"},
 		{[]namedBytes{files[0], {"config.json", []byte("{")}}, "parse config"},
 		{append(files, namedBytes{"other.safetensors", weights}), "choose one weights file"},
+		{[]namedBytes{{"enc.pth", readTestdata(t, "pth/mae_tiny.encoder.pth")}, {"config.json", readTestdata(t, "reference/mae_tiny.config.json")}}, "mae_visualize_vit_base.pth"},
 	} {
 		_, err := modelFromFiles(k, c.files, tiny)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

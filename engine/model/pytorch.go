@@ -26,10 +26,17 @@ const (
 	maxTensorRank       = 16
 )
 
+// legacyMagicPickle is how the legacy format's first pickle, torch's magic
+// number, starts after its protocol opcode: LONG1 of 10 bytes.
+var legacyMagicPickle = []byte{0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19}
+
 // IsPyTorch reports whether data starts like a torch.save file: a zip
-// archive ("PK\x03\x04") or a pickle (protocol opcode 0x80).
+// archive ("PK\x03\x04") or a pickle of torch's magic number (the legacy
+// format). A safetensors file whose header length has the low byte 0x80
+// starts with 0x80 too, so the whole magic number is compared.
 func IsPyTorch(data []byte) bool {
-	return bytes.HasPrefix(data, []byte("PK\x03\x04")) || (len(data) >= 2 && data[0] == 0x80 && data[1] <= 5)
+	return bytes.HasPrefix(data, []byte("PK\x03\x04")) ||
+		(len(data) >= 2+len(legacyMagicPickle) && data[0] == 0x80 && data[1] <= 5 && bytes.Equal(data[2:2+len(legacyMagicPickle)], legacyMagicPickle))
 }
 
 // ReadPyTorch reads the state_dict of a checkpoint written by torch.save,
@@ -59,13 +66,29 @@ func ReadPyTorch(data []byte) (map[string]HostTensor, error) {
 		return nil, errors.New("pytorch: not a torch.save file (neither a zip archive nor a pickle)")
 	}
 	if err != nil {
-		return nil, fmt.Errorf("pytorch: %w", err)
+		return nil, oneLine(fmt.Errorf("pytorch: %w", err))
 	}
 	tensors, err := c.stateDict()
 	if err != nil {
-		return nil, fmt.Errorf("pytorch: %w", err)
+		return nil, oneLine(fmt.Errorf("pytorch: %w", err))
 	}
 	return tensors, nil
+}
+
+// maxErrorLen caps an error message: the unpickler's messages may quote
+// values from the file.
+const maxErrorLen = 400
+
+// oneLine makes an error one line of at most maxErrorLen bytes.
+func oneLine(err error) error {
+	msg := strings.Join(strings.Fields(err.Error()), " ")
+	if len(msg) <= maxErrorLen && msg == err.Error() {
+		return err
+	}
+	if len(msg) > maxErrorLen {
+		msg = strings.ToValidUTF8(msg[:maxErrorLen], "") + "…"
+	}
+	return errors.New(msg)
 }
 
 // torchFile is an unpickled checkpoint whose storages are read on demand.
@@ -159,7 +182,7 @@ func (rebuildTensor) Call(args ...any) (any, error) {
 		stride, err2 := intTuple(args[3])
 		switch {
 		case !ok || off < 0:
-			return &badValue{fmt.Errorf("tensor storage offset %v", args[1])}, nil
+			return &badValue{fmt.Errorf("a tensor storage offset that is not a size (a %s)", pyTypeName(args[1]))}, nil
 		case err1 != nil || err2 != nil:
 			return &badValue{fmt.Errorf("tensor size or stride: %w", errors.Join(err1, err2))}, nil
 		case len(size) != len(stride) || len(size) > maxTensorRank:
@@ -174,13 +197,13 @@ func (rebuildTensor) Call(args ...any) (any, error) {
 func intTuple(v any) ([]int, error) {
 	t, ok := v.(*types.Tuple)
 	if !ok {
-		return nil, fmt.Errorf("a %T, not a tuple", v)
+		return nil, fmt.Errorf("a %s, not a tuple", pyTypeName(v))
 	}
 	out := make([]int, t.Len())
 	for i := range out {
 		n, ok := t.Get(i).(int)
 		if !ok || n < 0 || n > maxDim {
-			return nil, fmt.Errorf("element %d is %v", i, t.Get(i))
+			return nil, fmt.Errorf("element %d is not a size (a %s)", i, pyTypeName(t.Get(i)))
 		}
 		out[i] = n
 	}
@@ -236,12 +259,12 @@ func unpickle(b []byte, persistent func(any) (any, error)) (v any, err error) {
 func (c *torchFile) persistentLoad(pid any) (any, error) {
 	t, ok := pid.(*types.Tuple)
 	if !ok || t.Len() < 5 || t.Get(0) != "storage" {
-		return nil, fmt.Errorf("persistent id %v is not a storage", pid)
+		return nil, fmt.Errorf("a persistent id that is not a storage (a %s)", pyTypeName(pid))
 	}
 	key, ok1 := t.Get(2).(string)
 	numel, ok2 := t.Get(4).(int)
 	if !ok1 || !ok2 || numel < 0 {
-		return nil, fmt.Errorf("storage id %v: bad key or size", pid)
+		return nil, errors.New("a storage id with a bad key or size")
 	}
 	if t.Len() > 5 && t.Get(5) != nil {
 		return &badValue{errors.New("storage views (torch < 0.4) are not supported")}, nil

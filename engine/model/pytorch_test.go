@@ -3,12 +3,14 @@ package model
 import (
 	"archive/zip"
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -267,6 +269,19 @@ func TestIsPyTorch(t *testing.T) {
 	if IsPyTorch(st) {
 		t.Error("safetensors taken for PyTorch")
 	}
+	// A safetensors file whose 8-byte header length is 128 starts with 0x80.
+	var buf bytes.Buffer
+	header := `{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`
+	header += strings.Repeat(" ", 128-len(header))
+	binary.Write(&buf, binary.LittleEndian, uint64(len(header)))
+	buf.WriteString(header)
+	buf.Write(f32Bytes(1.5))
+	if IsPyTorch(buf.Bytes()) {
+		t.Error("a safetensors file with a 128-byte header taken for a legacy PyTorch file")
+	}
+	if got, err := ReadTensors(buf.Bytes()); err != nil || got["w"].F32[0] != 1.5 {
+		t.Errorf("ReadTensors: %v, %v", got, err)
+	}
 }
 
 // FuzzReadPyTorch checks that ReadPyTorch never panics or hangs, and that
@@ -298,4 +313,74 @@ func FuzzReadPyTorch(f *testing.F) {
 			t.Fatalf("%d elements from %d bytes", total, len(data))
 		}
 	})
+}
+
+// officialCheckpoint packs params as torch.save does for the official
+// training loop: {'model': OrderedDict(official names), 'epoch',
+// 'args': argparse.Namespace}, tensors stored as float16.
+func officialCheckpoint(t testing.TB, cfg Config, params []float32) []byte {
+	p := (&pickleBuilder{}).ops("\x80\x02}(").str("model").ops("ccollections\nOrderedDict\n)R(")
+	storages := map[string][]byte{}
+	for i, s := range officialSlots(cfg, NewLayout(cfg)) {
+		src := params[s.span.Off : s.span.Off+s.span.Len]
+		if s.conv {
+			src = PermutePatchWeightToConv(src, cfg.HiddenSize, cfg.NumChannels, cfg.PatchSize)
+		}
+		b := make([]byte, 2*len(src))
+		for j, v := range src {
+			binary.LittleEndian.PutUint16(b[2*j:], F32ToF16(v))
+		}
+		key := strconv.Itoa(i)
+		storages[key] = b
+		stride := make([]int, len(s.shape))
+		for d, n := len(s.shape)-1, 1; d >= 0; d-- {
+			stride[d], n = n, n*s.shape[d]
+		}
+		p.str(s.name).tensor("HalfStorage", key, len(src), 0, s.shape, stride)
+	}
+	p.ops("u").str("epoch").int(399).str("args").ops("cargparse\nNamespace\n)\x81}").str("model").str("mae_vit").ops("sb")
+	return torchZip(t, p.ops("u.").Bytes(), storages)
+}
+
+// TestOfficialCheckpointRoundTrip writes randomly initialised parameters
+// in the official layout and reads them back. With WEBMAE_WRITE_PTH=FILE
+// (and WEBMAE_PTH_PRESET, default base) it writes that checkpoint for the
+// browser tests (e2e/tests/hub.test.mjs).
+func TestOfficialCheckpointRoundTrip(t *testing.T) {
+	out, preset := os.Getenv("WEBMAE_WRITE_PTH"), cmp.Or(os.Getenv("WEBMAE_PTH_PRESET"), PresetBase)
+	if out == "" {
+		preset = PresetMicro
+	}
+	cfg, err := Preset(preset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lay := NewLayout(cfg)
+	params := make([]float32, lay.Total)
+	Init(cfg, lay, params, 7)
+	data := officialCheckpoint(t, cfg, params)
+	if out != "" {
+		if err := os.WriteFile(out, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: %s, %d parameters, %d bytes", out, preset, lay.Total, len(data))
+		return
+	}
+	tensors, err := ReadPyTorch(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inferred, err := InferConfig(tensors)
+	if err == nil {
+		t.Errorf("micro's config inferred as %+v (its widths are not a published size)", inferred)
+	}
+	got, format, err := LoadWeights(tensors, cfg, lay)
+	if err != nil || format != FormatOfficial {
+		t.Fatalf("%v (%s)", err, format)
+	}
+	for i, v := range params {
+		if w := F16ToF32(F32ToF16(v)); math.Float32bits(got[i]) != math.Float32bits(w) {
+			t.Fatalf("parameter %d: %g, want %g", i, got[i], w)
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"math/big"
 	"strings"
 
 	"github.com/nlpodyssey/gopickle/types"
@@ -48,15 +49,31 @@ func refuse(where string, v any) error {
 
 // pyTypeName names the Python type behind an unpickled value.
 func pyTypeName(v any) string {
-	switch v.(type) {
+	switch x := v.(type) {
 	case nil:
 		return "None"
-	case int, *types.Tuple, *types.List, string, float64, bool:
-		return strings.TrimPrefix(fmt.Sprintf("%T", v), "*types.")
+	case int, *big.Int:
+		return "int"
+	case *types.Tuple:
+		return "tuple"
+	case *types.List:
+		return "list"
+	case string:
+		return "str"
+	case float64:
+		return "float"
+	case bool:
+		return "bool"
 	case *types.Dict, *types.OrderedDict:
 		return "dict"
+	case *tensorRef:
+		return "tensor"
+	case *storageRef:
+		return "storage"
+	case *foreign:
+		return x.global
 	}
-	return fmt.Sprintf("%T", v)
+	return strings.TrimPrefix(fmt.Sprintf("%T", v), "*")
 }
 
 // stateDict finds the state_dict (the 'model' entry of the official

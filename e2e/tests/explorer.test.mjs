@@ -174,7 +174,7 @@ test('explorer with the bundled trained model (CPU)', async () => {
   const page = await open(browser);
   await ready(page, '/?backend=cpu');
   const masked = page.locator('[data-testid=canvas-masked]');
-  assert.equal(await masked.getAttribute('data-patches'), '64');
+  assert.equal(await masked.getAttribute('data-patches'), '196', 'the default model: 224 px, patch 16');
   await page.check('[data-testid=explore-attention]');
   await waitAttr(page, 'canvas-attention', 'data-seq', (v) => Number(v) > 0);
   assert.match(await text(page, 'attention-note'), /^Patch \d+, masked \(a mask token in the decoder\): where the decoder looked, layer 2, mean of the heads\./);

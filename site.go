@@ -23,9 +23,12 @@ import (
 // binding (github.com/oliverbestmann/webgpu, wgpu/queue_js.go) defines a
 // JavaScript helper with eval at start; inline style attributes, which
 // go-app renders; data: and blob: images and fetches for decoded photos,
-// canvas exports and model downloads. No plugins, frames or foreign forms.
+// canvas exports and model downloads; fetches from any HTTPS host and from
+// loopback, for models by Hugging Face id or URL (the hub answers large
+// files with a redirect to its file CDN; ?hub= may name a local server).
+// No plugins, frames or foreign forms.
 const contentSecurityPolicy = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; " +
-	"img-src 'self' data: blob:; connect-src 'self' data: blob:; worker-src 'self'; font-src 'self'; " +
+	"img-src 'self' data: blob:; connect-src 'self' data: blob: https: http://127.0.0.1:* http://localhost:*; worker-src 'self'; font-src 'self'; " +
 	"object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 
 // securityHeaders sets the headers every response of the site carries.

@@ -34,7 +34,7 @@ test('download the model', async () => {
   }
   const st = readFileSync(files['model.safetensors']);
   const header = JSON.parse(st.subarray(8, 8 + Number(st.readBigUInt64LE(0))).toString());
-  assert.deepEqual(header['vit.embeddings.patch_embeddings.projection.weight'].shape, [192, 3, 8, 8]);
+  assert.deepEqual(header['vit.embeddings.patch_embeddings.projection.weight'].shape, [192, 3, 16, 16], 'the default model: patch 16');
   assert.equal(header['vit.embeddings.patch_embeddings.projection.weight'].dtype, 'F32');
   const cfg = JSON.parse(readFileSync(files['config.json']));
   assert.equal(cfg.model_type, 'vit_mae');

@@ -21,13 +21,17 @@ import (
 // name stands for that preset freshly initialised with FreshSeed.
 const linkModelDefault = "default"
 
-// readLink returns the settings of the page URL; ok is false when it has
+// readLink returns the settings of the page URL: the view settings the
+// page writes into the fragment (#ratio=...), or the same names given in
+// the query (?model=micro); the fragment wins. ok is false when it has
 // none (and outside the browser).
 func readLink() (st explore.State, ok bool, err error) {
 	if !app.IsClient {
 		return explore.State{}, false, nil
 	}
-	return explore.ParseState(app.Window().Get("location").Get("search").String())
+	loc := app.Window().Get("location")
+	parts := []string{strings.TrimPrefix(loc.Get("hash").String(), "#"), strings.TrimPrefix(loc.Get("search").String(), "?")}
+	return explore.ParseState(strings.Join(parts, "&"))
 }
 
 // linkedModel is the model a link asks for: a fresh preset, or nil to
@@ -95,17 +99,20 @@ func writeLink(ctx app.Context) {
 	if ps.Pic != nil {
 		st.Image = ps.Pic.Key
 	}
+	// The settings go into the fragment: the query stays as opened, so the
+	// service worker's cached page matches on an offline reload; a view
+	// setting given in the query moves to the fragment.
 	loc := app.Window().Get("location")
 	q, err := url.ParseQuery(strings.TrimPrefix(loc.Get("search").String(), "?"))
 	if err != nil {
 		q = url.Values{}
 	}
-	mine, _ := url.ParseQuery(st.Query())
 	for _, k := range []string{"image", "ratio", "seed", "block", "mask", "model"} {
 		q.Del(k)
 	}
-	for k, v := range mine {
-		q[k] = v
+	target := loc.Get("pathname").String()
+	if len(q) > 0 {
+		target += "?" + q.Encode()
 	}
-	app.Window().Get("history").Call("replaceState", nil, "", loc.Get("pathname").String()+"?"+q.Encode())
+	app.Window().Get("history").Call("replaceState", nil, "", target+"#"+st.Query())
 }

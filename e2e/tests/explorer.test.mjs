@@ -142,13 +142,14 @@ test('settings in the URL reproduce the mask', async () => {
   await nextRecon(page, n);
   const url = new URL(page.url());
   assert.equal(url.searchParams.get('backend'), 'cpu', 'other parameters stay');
-  assert.equal(url.searchParams.get('model'), 'micro');
-  assert.equal(url.searchParams.get('ratio'), '0.5');
-  assert.equal(url.searchParams.get('block'), '1');
+  const view = new URLSearchParams(url.hash.slice(1)); // the view settings live in the fragment
+  assert.equal(view.get('model'), 'micro');
+  assert.equal(view.get('ratio'), '0.5');
+  assert.equal(view.get('block'), '1');
   const want = await page.getAttribute('[data-testid=canvas-masked]', 'data-masked-list');
 
   const other = await open(browser);
-  await ready(other, url.pathname + url.search);
+  await ready(other, url.pathname + url.search + url.hash);
   assert.equal(await other.getAttribute('[data-testid=canvas-masked]', 'data-masked-list'), want, 'the link gives the same mask');
   assert.equal(await other.getAttribute('[data-testid=canvas-masked]', 'data-masked'), '8');
 
@@ -159,9 +160,9 @@ test('settings in the URL reproduce the mask', async () => {
   const hand = await other.getAttribute('[data-testid=canvas-masked]', 'data-masked-list');
   assert.notEqual(hand, want);
   const handURL = new URL(other.url());
-  assert.match(handURL.searchParams.get('mask'), /^16:[0-9a-f]{4}$/);
+  assert.match(new URLSearchParams(handURL.hash.slice(1)).get('mask'), /^16:[0-9a-f]{4}$/);
   const third = await open(browser);
-  await ready(third, handURL.pathname + handURL.search);
+  await ready(third, handURL.pathname + handURL.search + handURL.hash);
   assert.equal(await third.getAttribute('[data-testid=canvas-masked]', 'data-masked-list'), hand);
   await shot(third, 'explorer-link-1280x800');
   for (const p of [page, other, third]) assert.deepEqual(p.errors, []);

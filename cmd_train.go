@@ -36,7 +36,7 @@ func runTrain(args []string) error {
 	batch := fs.Int("batch", 32, "images per step")
 	baseLR := fs.Float64("base-lr", 1.5e-4, "base learning rate; the peak is base-lr * batch / 256")
 	warmup := fs.Int("warmup", 100, "linear warmup steps")
-	resume := fs.Bool("resume", false, "continue the run saved in --out exactly")
+	resume := fs.Bool("resume", false, "continue the run saved in --out exactly (either family: the checkpoint says which)")
 	backendName := fs.String("backend", "auto", "compute backend: auto, cpu or gpu")
 	evalEvery := fs.Int("eval-every", 100, "evaluate on the held-out set every K steps (0: only at the end)")
 	evalImages := fs.Int("eval-images", train.DefaultEvalImages, "held-out images (crops, for photos) in the eval set")
@@ -64,8 +64,8 @@ func runTrain(args []string) error {
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if *configPath != "" || *initPath != "" {
 		return trainWithConfig(tutorialTrainArgs{config: *configPath, init: *initPath, data: *data, out: *out, backend: *backendName,
-			holdout: splitHoldout(*holdout), opts: train.Options{Steps: *steps, Batch: *batch, BaseLR: *baseLR, Warmup: *warmup,
-				Seed: *seed, MaskRatio: *maskRatio}}, set)
+			holdout: splitHoldout(*holdout), every: *every, opts: train.Options{Steps: *steps, Batch: *batch, BaseLR: *baseLR,
+				Warmup: *warmup, Seed: *seed, MaskRatio: *maskRatio, EvalEvery: *evalEvery, EvalImages: *evalImages}}, set)
 	}
 
 	store := train.DirStore{Dir: *out}
@@ -134,9 +134,9 @@ func runTrain(args []string) error {
 // trainAndReport describes the run, trains it until done or interrupted
 // (Ctrl-C, SIGTERM: the checkpoint is saved) and reports the quality.
 func trainAndReport(tr *train.Trainer, backendName string, every time.Duration, out string) error {
-	lay, ds := tr.Model.Layout, tr.Data
-	fmt.Fprintf(os.Stderr, "webmae train: %s on %s\n", describeConfig(tr.Model.Config), backendName)
-	fmt.Fprintf(os.Stderr, "  model: %s\n", lay)
+	ds := tr.Data
+	fmt.Fprintf(os.Stderr, "webmae train: %s on %s\n", describeNet(tr.Net), backendName)
+	fmt.Fprintf(os.Stderr, "  model: %s\n", tr.Net)
 	fmt.Fprintf(os.Stderr, "  data: %s: %d training images, %d held out %s; normalisation mean %v std %v\n",
 		ds.Source, len(ds.Train), len(ds.Held), shortList(ds.HeldNames), ds.Norm.Mean, ds.Norm.Std)
 	fmt.Fprintf(os.Stderr, "  recipe: %d steps, batch %d, base lr %g (peak %g), warmup %d, mask ratio %g, seed %d\n",
@@ -239,6 +239,15 @@ func baselineLine(tr *train.Trainer) string {
 		}
 	}
 	return fmt.Sprintf("baselines on the eval set (%d images): %s", len(tr.Eval.Images), strings.Join(parts, "; "))
+}
+
+func describeNet(n train.Net) string {
+	if t, ok := n.(train.TutorialNet); ok {
+		c := t.Config
+		return fmt.Sprintf("the tutorial's MAE (%s): %d px, patch %d, %d channel(s), encoder %dx%d (%d heads), decoder %dx%d",
+			c.Architecture, c.ImageSize, c.PatchSize, c.Channels, c.Dim, c.Depth, c.Heads, c.DecoderDim, c.DecoderDepth)
+	}
+	return describeConfig(n.Geometry())
 }
 
 func describeConfig(c model.Config) string {

@@ -91,6 +91,7 @@ func (c *modelPanel) Render() app.UI {
 	} else if lm != nil {
 		cfg := lm.Config
 		rows = append(rows,
+			kv("family", "the official MAE (facebookresearch/mae, Hugging Face ViTMAE): CLS token, fixed sin-cos positions"),
 			kv("source", lm.Source),
 			kv("input", fmt.Sprintf("%d×%d, %d channel(s), patch %d (%d patches)", cfg.ImageSize, cfg.ImageSize, cfg.NumChannels, cfg.PatchSize, cfg.NumPatches())),
 			kv("encoder", fmt.Sprintf("%d wide × %d layers, %d heads, MLP %d", cfg.HiddenSize, cfg.NumHiddenLayers, cfg.NumAttentionHeads, cfg.IntermediateSize)),

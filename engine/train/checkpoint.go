@@ -16,6 +16,7 @@ import (
 	"webmae/engine/mae"
 	"webmae/engine/model"
 	"webmae/engine/recon"
+	"webmae/engine/tutorial"
 )
 
 // File names in a run's output directory (DirStore).
@@ -77,11 +78,11 @@ func (t *Trainer) save(hooks Hooks, final bool) error {
 }
 
 func (t *Trainer) encodeCheckpoint() ([]byte, error) {
-	params, err := t.Model.ReadParams()
+	params, err := t.Net.ReadParams()
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
-	opt, err := t.Model.ReadOptimizer()
+	opt, err := t.Net.ReadOptimizer()
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
@@ -89,7 +90,7 @@ func (t *Trainer) encodeCheckpoint() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: random state: %w", err)
 	}
-	cfgJSON, err := t.Model.Config.MarshalHF()
+	cfgJSON, err := t.Net.MarshalConfig()
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
@@ -103,6 +104,7 @@ func (t *Trainer) encodeCheckpoint() ([]byte, error) {
 	}
 	meta := map[string]string{
 		"format":      checkpointFormat,
+		"family":      t.Net.Family(),
 		"step":        strconv.Itoa(t.step),
 		"adamw_steps": strconv.Itoa(opt.Steps),
 		"rng":         hex.EncodeToString(rngState),
@@ -172,7 +174,9 @@ func embeddedImages(tensors map[string]model.HostTensor, meta map[string]string,
 	return src.Load(channels)
 }
 
-// decodeCheckpoint parses a checkpoint's tensors, metadata and config.
+// decodeCheckpoint parses a checkpoint's tensors, metadata and config;
+// cfg is the official config, or the tutorial config's Geometry (meta
+// "family" says which; absent: official).
 func decodeCheckpoint(data []byte) (map[string]model.HostTensor, map[string]string, model.Config, error) {
 	tensors, meta, err := model.ReadSafetensors(data)
 	if err != nil {
@@ -181,7 +185,17 @@ func decodeCheckpoint(data []byte) (map[string]model.HostTensor, map[string]stri
 	if meta["format"] != checkpointFormat {
 		return nil, nil, model.Config{}, fmt.Errorf("format %q is not %s", meta["format"], checkpointFormat)
 	}
-	cfg, err := model.ParseConfig([]byte(meta["config"]))
+	var cfg model.Config
+	switch meta["family"] {
+	case FamilyOfficial, "":
+		cfg, err = model.ParseConfig([]byte(meta["config"]))
+	case FamilyTutorial:
+		var tc tutorial.Config
+		tc, err = tutorial.ParseConfig([]byte(meta["config"]))
+		cfg = tc.Geometry()
+	default:
+		err = fmt.Errorf("unknown model family %q", meta["family"])
+	}
 	if err != nil {
 		return nil, nil, model.Config{}, err
 	}
@@ -229,7 +243,11 @@ func Resume(k backend.Kernels, ds *Dataset, store Store, opts Options) (*Trainer
 	if err := json.Unmarshal([]byte(meta["options"]), &saved); err != nil {
 		return fail("options: %v", err)
 	}
-	if err := opts.fill(cfg); err != nil {
+	m, err := newNet(k, meta["family"], []byte(meta["config"]))
+	if err != nil {
+		return fail("%v", err)
+	}
+	if err := opts.fill(m); err != nil {
 		return fail("options: %v", err)
 	}
 	if opts.Batch != saved.Batch || opts.BaseLR != saved.BaseLR || opts.Warmup != saved.Warmup || opts.Seed != saved.Seed ||
@@ -254,10 +272,6 @@ func Resume(k backend.Kernels, ds *Dataset, store Store, opts Options) (*Trainer
 	if err := src.UnmarshalBinary(rngState); err != nil {
 		return fail("random state: %v", err)
 	}
-	m, err := mae.New(k, cfg)
-	if err != nil {
-		return fail("%v", err)
-	}
 	get := func(name string, n int) ([]float32, error) {
 		t, ok := tensors[name]
 		if !ok || t.IsInt() || len(t.F32) != n {
@@ -265,7 +279,7 @@ func Resume(k backend.Kernels, ds *Dataset, store Store, opts Options) (*Trainer
 		}
 		return t.F32, nil
 	}
-	params, err := get(ckParams, m.Layout.Total)
+	params, err := get(ckParams, m.ParamCount())
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -274,10 +288,10 @@ func Resume(k backend.Kernels, ds *Dataset, store Store, opts Options) (*Trainer
 	}
 	opt := mae.OptimizerState{Steps: adamSteps}
 	if _, ok := tensors[ckM]; ok {
-		if opt.M, err = get(ckM, m.Layout.Total); err != nil {
+		if opt.M, err = get(ckM, m.ParamCount()); err != nil {
 			return fail("%v", err)
 		}
-		if opt.V, err = get(ckV, m.Layout.Total); err != nil {
+		if opt.V, err = get(ckV, m.ParamCount()); err != nil {
 			return fail("%v", err)
 		}
 	}
@@ -304,12 +318,8 @@ func Resume(k backend.Kernels, ds *Dataset, store Store, opts Options) (*Trainer
 // writeExports writes model.safetensors, config.json,
 // preprocessor_config.json, train.csv and the loss-curve SVG into dir.
 func (t *Trainer) writeExports(dir string) error {
-	params, err := t.Model.ReadParams()
-	if err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	cfg := t.Model.Config
-	if err := model.SaveModel(dir, cfg, t.Model.Layout, params, t.Opts.F16); err != nil {
+	cfg := t.Net.Geometry()
+	if err := t.Net.SaveModel(dir, t.Opts.F16); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
 	pre, err := recon.MarshalPreprocessor(t.Data.Norm, cfg.ImageSize)
@@ -387,6 +397,9 @@ func (t *Trainer) writeQuality(dir string) error {
 
 // Info describes a saved run without restoring it.
 type Info struct {
+	// Family is the model family (FamilyOfficial, FamilyTutorial).
+	Family string
+	// Config is the official config, or the tutorial config's Geometry.
 	Config  model.Config
 	Options Options
 	Step    int
@@ -408,7 +421,7 @@ func ReadInfo(store Store) (info Info, found bool, err error) {
 	if err != nil {
 		return Info{}, true, fmt.Errorf("checkpoint in %s: %w", store, err)
 	}
-	info = Info{Config: cfg, Data: meta["data"], Embedded: meta["data_images"] != ""}
+	info = Info{Family: FamilyOfficial, Config: cfg, Data: meta["data"], Embedded: meta["data_images"] != ""}
 	if err := json.Unmarshal([]byte(meta["options"]), &info.Options); err != nil {
 		return Info{}, true, fmt.Errorf("checkpoint in %s: options: %w", store, err)
 	}
@@ -420,5 +433,8 @@ func ReadInfo(store Store) (info Info, found bool, err error) {
 		return Info{}, true, fmt.Errorf("checkpoint in %s: %d losses for %d steps", store, len(losses.F32), info.Step)
 	}
 	info.Losses = losses.F32
+	if meta["family"] != "" {
+		info.Family = meta["family"]
+	}
 	return info, true, nil
 }

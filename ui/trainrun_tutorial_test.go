@@ -11,7 +11,8 @@ import (
 
 // The tutorial preset trains the tutorial's family in the page's run:
 // from a fresh TutorialTrainConfig model when the current model is an
-// official one (loss of step 12 below that of step 1), restored from its
+// official one (loss of step 12 below that of step 1, with the settings of
+// the e2e test in e2e/tests/tutorial.test.mjs), restored from its
 // checkpoint exactly (same losses and parameters as the uninterrupted
 // run, preset "tutorial"), and a loaded tutorial model is fine-tuned in
 // place rather than replaced.
@@ -22,7 +23,7 @@ func TestTutorialPresetTrains(t *testing.T) {
 		t.Fatal(err)
 	}
 	pix, names := samplePixels(t)
-	s := TrainSettings{Preset: PresetTutorial, Batch: 4, Steps: 12, BaseLR: 0.05, Warmup: 2, Seed: 4}
+	s := TrainSettings{Preset: PresetTutorial, Batch: 4, Steps: 12, BaseLR: DefaultTrainSettings().BaseLR, Warmup: 2}
 	whole, lm, err := newPageRun(k, s, cur, pix, names, &train.MemStore{})
 	if err != nil {
 		t.Fatal(err)

@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launch, open, ready, seq, nextRecon, shot, text, CPU } from '../lib.mjs';
 
-// 12 steps of batch 4 on SwiftShader: 64 patches per image (micro has 16),
-// so several times micro's ~4 s a step; a run that had not finished after
-// 180 s on a heavily loaded 2-core machine (load average above 20) is why
-// the limit is wider than train.test.mjs's.
+// 12 steps of batch 4 on SwiftShader: 64 patches per image (micro has 16;
+// micro measured 85 s for 20 steps of batch 8). A run had not finished
+// after 180 s on a heavily loaded 2-core machine (load average above 20),
+// hence a wider limit than train.test.mjs's.
 const TUTORIAL_TRAIN_MS = 420_000;
 
 const ref = new URL('../../testdata/tutorial/', import.meta.url).pathname;

@@ -217,8 +217,14 @@ func (b *Bench) add(line string, v any) {
 
 // resultRow is a measurement's line of the summary.
 func resultRow(r bench.Result) benchRow {
-	return benchRow{Measure: strings.TrimSpace(r.Name + " " + r.Shape), Backend: r.Backend,
-		Figure: formatFigure(r.Value) + " " + r.Unit, Note: fmt.Sprintf("%d reps in %.2f s. %s", r.Reps, r.Seconds, r.Note)}
+	note := fmt.Sprintf("%d repetitions in %.2f s", r.Reps, r.Seconds)
+	if r.Reps == 1 {
+		note = fmt.Sprintf("once, %.2f s", r.Seconds)
+	}
+	if r.Note != "" {
+		note += "; " + r.Note
+	}
+	return benchRow{Measure: strings.TrimSpace(r.Name + " " + r.Shape), Backend: r.Backend, Figure: formatFigure(r.Value) + " " + r.Unit, Note: note}
 }
 
 // ratioRow is a comparison's line of the summary.
@@ -281,9 +287,9 @@ func (b *Bench) Render() app.UI {
 func (b *Bench) renderTable() app.UI {
 	return app.Table().Class("summary").Attr("data-testid", "bench-summary").Body(
 		app.THead().Body(app.Tr().Body(
-			app.Th().Scope("col").Text("Measurement"),
-			app.Th().Scope("col").Text("Backend"),
-			app.Th().Scope("col").Text("Result"),
+			app.Th().Scope("col").Class("col-name").Text("Measurement"),
+			app.Th().Scope("col").Class("col-mid").Text("Backend"),
+			app.Th().Scope("col").Class("col-mid").Text("Result"),
 			app.Th().Scope("col").Text("Note"),
 		)),
 		app.TBody().Body(

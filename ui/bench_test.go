@@ -54,7 +54,7 @@ func TestBenchSummary(t *testing.T) {
 	if len(b.rows) != 3 {
 		t.Fatalf("rows %+v", b.rows)
 	}
-	if r := b.rows[0]; r.Measure != "matmul 512x512x512" || r.Figure != "12.3 GFLOP/s" || !strings.HasPrefix(r.Note, "7 reps in 1.50 s") {
+	if r := b.rows[0]; r.Measure != "matmul 512x512x512" || r.Figure != "12.3 GFLOP/s" || r.Note != "7 repetitions in 1.50 s" {
 		t.Errorf("result row %+v", r)
 	}
 	if r := b.rows[2]; r.Figure != "2.06x" || metText(r.Met) != "met" || !strings.Contains(r.Note, "target 1.5x met") {

@@ -3,7 +3,6 @@ package ui
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
@@ -30,7 +29,7 @@ func (s *SelfTest) Render() app.UI {
 			"or, with ?base=1, reconstructs an image with a 112M-parameter base model."),
 		app.P().Attr("data-testid", "selftest-adapter").Body(
 			app.Strong().Text("Adapter: "),
-			app.Text(adapterText(r.Adapter)),
+			app.Text(selfTestAdapterText(r)),
 		),
 		app.If(s.running != "", func() app.UI {
 			return app.P().Class("muted").Attr("data-testid", "selftest-running").Text("Running: " + s.running + "…")
@@ -107,10 +106,10 @@ func renderSelfTestTable(r SelfTestResult) app.UI {
 	}
 	return app.Table().Class("summary").Attr("data-testid", "selftest-summary").Body(
 		app.THead().Body(app.Tr().Body(
-			app.Th().Scope("col").Text("Check"),
-			app.Th().Scope("col").Text("Backend"),
-			app.Th().Scope("col").Text("Result"),
-			app.Th().Scope("col").Text("Time"),
+			app.Th().Scope("col").Class("col-name").Text("Check"),
+			app.Th().Scope("col").Class("col-short").Text("Backend"),
+			app.Th().Scope("col").Class("col-short").Text("Result"),
+			app.Th().Scope("col").Class("col-short").Text("Time"),
 			app.Th().Scope("col").Text("Figures"),
 		)),
 		app.TBody().Body(rows...),
@@ -129,6 +128,14 @@ func errLine(e string) []string {
 	return []string{"error: " + e}
 }
 
+// selfTestAdapterText describes the adapter, or why there is none.
+func selfTestAdapterText(r SelfTestResult) string {
+	if r.Adapter == nil && r.Status != "running" {
+		return "none (WebGPU was not tested)"
+	}
+	return adapterText(r.Adapter)
+}
+
 func adapterText(a *SelfTestAdapter) string {
 	if a == nil {
 		return "(not opened yet)"
@@ -144,8 +151,5 @@ func adapterText(a *SelfTestAdapter) string {
 		s += " · " + a.Type
 	}
 	s += fmt.Sprintf(" · maxStorageBufferBindingSize %d MiB, maxBufferSize %d MiB", a.MaxStorageBufferBindingSize>>20, a.MaxBufferSize>>20)
-	if len(a.Features) > 0 {
-		s += " · features: " + strings.Join(a.Features, " ")
-	}
 	return s
 }

@@ -177,7 +177,7 @@ func parseBenchOptions(q url.Values) (benchOptions, error) {
 
 // OnMount runs the measurements in a goroutine.
 func (b *Bench) OnMount(ctx app.Context) {
-	if app.IsServer {
+	if app.IsServer || !firstPage(ctx) {
 		return
 	}
 	q := ctx.Page().URL().Query()

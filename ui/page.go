@@ -27,7 +27,7 @@ type Page struct {
 
 // OnMount starts the page's work in the browser.
 func (p *Page) OnMount(ctx app.Context) {
-	if app.IsServer {
+	if app.IsServer || !firstPage(ctx) {
 		return
 	}
 	p.s = &session{ctx: ctx}

@@ -38,6 +38,25 @@ func Routes() {
 	})
 }
 
+// pagesMounted counts the page components mounted in this instance of
+// the app (UI goroutine only).
+var pagesMounted int
+
+// firstPage reports whether the page mounting now is the first of this
+// instance of the app, which then may start its work. go-app follows a
+// link inside the app without loading the document, so the work of the
+// page left (a training run, a benchmark) would go on beside the next
+// one and skew what it measures: a later page instead reloads the
+// document at its own URL (after go-app has put that in the address bar)
+// and starts in a fresh instance.
+func firstPage(ctx app.Context) bool {
+	if pagesMounted++; pagesMounted == 1 {
+		return true
+	}
+	ctx.Defer(func(app.Context) { app.Window().Get("location").Call("reload") })
+	return false
+}
+
 // pagePattern matches a page's path with and without its final slash.
 func pagePattern(page string) string {
 	return "^" + regexp.QuoteMeta(strings.TrimSuffix(page, "/")) + "/?$"

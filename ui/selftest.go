@@ -118,7 +118,7 @@ func (s *SelfTest) OnInit() {
 // OnMount starts the checks in a goroutine: the WebGPU backend awaits
 // promises, which must not happen on a JavaScript callback.
 func (s *SelfTest) OnMount(ctx app.Context) {
-	if app.IsServer {
+	if app.IsServer || !firstPage(ctx) {
 		return
 	}
 	q := ctx.Page().URL().Query()

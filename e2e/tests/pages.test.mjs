@@ -128,6 +128,12 @@ for (const [name, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {
       await page.waitForSelector(`[data-testid=${summary}]`, { state: 'attached', timeout: 30_000 });
       assert.equal(new URL(page.url()).pathname, path);
       assert.match(await page.textContent('h1'), link === 'link-selftest' ? /self-test/ : /benchmark/);
+      // go-app follows the link without loading the document; the page
+      // then reloads itself, so the demo's work stops and the page starts
+      // fresh: the document is now the one loaded at the page's URL.
+      await page.waitForFunction((p) => new URL(performance.getEntriesByType('navigation')[0].name).pathname === p,
+        path, { timeout: 60_000 });
+      await page.waitForSelector(`[data-testid=${summary}]`, { state: 'attached', timeout: 60_000 });
       await page.goBack();
       await page.waitForSelector(`[data-testid=${link}]`, { timeout: 30_000 });
     }

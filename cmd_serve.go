@@ -98,8 +98,8 @@ func runStatic(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := app.GenerateStaticWebsite(*dir, h); err != nil {
-		return fmt.Errorf("generate static website in %s: %w", *dir, err)
+	if err := writeStaticSite(*dir, h); err != nil {
+		return err
 	}
 	fmt.Printf("static website written to %s (version %s)\n", *dir, h.Version)
 	return nil
@@ -115,13 +115,14 @@ func webHandler(dir string, files http.Handler) (*app.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read the browser build (run scripts/build-web.sh first): %w", err)
 	}
-	// What the demo page needs offline: the assets directly in web/, the
-	// samples and the bundled model (not the self-test references).
+	// What the pages need offline: the assets directly in web/, the
+	// samples and the bundled models; the self-test's references and the
+	// benchmark's TensorFlow.js (offlineOnlyForPages, site.go).
 	cacheable, err := siteFiles(dir, false, "web")
 	if err != nil {
 		return nil, err
 	}
-	more, err := siteFiles(dir, true, "web/samples", "models")
+	more, err := siteFiles(dir, true, append([]string{"web/samples", "models"}, offlineOnlyForPages...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +156,7 @@ func webHandler(dir string, files http.Handler) (*app.Handler, error) {
 		ThemeColor:         "#1f2433",
 		LoadingLabel:       "webmae: loading the app {progress}%",
 		Styles:             []string{"/web/webmae.css"},
-		CacheableResources: cacheable,
+		CacheableResources: append(cacheable, ui.Pages...),
 		Version:            version,
 		WasmContentLength:  strconv.FormatInt(fi.Size(), 10),
 		Resources:          siteDir{files},
@@ -165,7 +166,9 @@ func webHandler(dir string, files http.Handler) (*app.Handler, error) {
 			`<meta http-equiv="Content-Security-Policy" content="` + strings.Split(contentSecurityPolicy, "; frame-ancestors")[0] + `">`,
 			`<meta name="referrer" content="no-referrer">`,
 		},
-		Env: map[string]string{ui.EnvModelFiles: strings.Join(models, ",")},
+		Env: map[string]string{ui.EnvModelFiles: strings.Join(models, ","), ui.EnvTfjs: tfjsInSite(dir)},
+		// Offline: the pages, and the files of /selftest and /bench once used (site.go).
+		ServiceWorkerTemplate: serviceWorkerJS,
 	}, nil
 }
 

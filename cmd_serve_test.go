@@ -25,7 +25,7 @@ func writeFile(t *testing.T, path, content string) {
 	}
 }
 
-// The handler caches what the page needs offline (and only that), names
+// The handler caches what the pages need offline (and only that), names
 // the bundled model files, versions itself by every cached file, and
 // serves /web/ and /models/ from the site directory.
 func TestWebHandler(t *testing.T) {
@@ -60,16 +60,17 @@ func TestWebHandler(t *testing.T) {
 	h := site.app.(*app.Handler)
 	want := []string{"/models/config.json", "/models/model.safetensors", "/models/preprocessor_x.txt",
 		"/models/tiny-64/config.json", "/models/tiny-64/model.safetensors", "/models/train.csv",
-		"/web/app.wasm", "/web/icon.svg", "/web/samples/SOURCES.md", "/web/samples/a.jpg", "/web/webmae.css"}
+		"/web/app.wasm", "/web/icon.svg", "/web/reference/ref.json", "/web/samples/SOURCES.md", "/web/samples/a.jpg", "/web/webmae.css",
+		"/selftest/", "/bench/"}
 	if !slices.Equal(h.CacheableResources, want) {
 		t.Errorf("cached %v\nwant %v", h.CacheableResources, want)
 	}
 	if got := h.Env[ui.EnvModelFiles]; got != "config.json,model.safetensors,tiny-64/config.json,tiny-64/model.safetensors" {
 		t.Errorf("model files %q", got)
 	}
-	// The version covers every cached file: app.wasm, a sample, the model.
+	// The version covers every cached file: app.wasm, a sample, the model, a reference.
 	v := h.Version
-	for _, f := range []string{"web/app.wasm", "web/samples/a.jpg", "models/model.safetensors"} {
+	for _, f := range []string{"web/app.wasm", "web/samples/a.jpg", "models/model.safetensors", "web/reference/ref.json"} {
 		writeFile(t, filepath.Join(dir, f), "changed "+f)
 		s2, err := newSite(dir)
 		if err != nil {
@@ -80,7 +81,7 @@ func TestWebHandler(t *testing.T) {
 		}
 		v = s2.version
 	}
-	writeFile(t, filepath.Join(dir, "web/reference/ref.json"), "changed")
+	writeFile(t, filepath.Join(dir, "models/README.md"), "changed")
 	if s2, _ := newSite(dir); s2.version != v {
 		t.Errorf("the version follows a file the service worker does not cache")
 	}

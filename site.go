@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/sha256"
+	_ "embed"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -9,12 +10,18 @@ import (
 	"io/fs"
 	"mime"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"webmae/ui"
 )
 
 // contentSecurityPolicy is what the demo runs under: scripts, styles,
@@ -68,7 +75,7 @@ func (s *siteHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	etag := `"` + s.version + `"`
-	known := appPaths[p] || isRoute(p)
+	known := appPaths[p] || ui.IsPage(p)
 	if known && r.Header.Get("If-None-Match") == etag {
 		w.Header().Set("ETag", etag)
 		w.Header().Set("Cache-Control", "no-cache")
@@ -79,9 +86,6 @@ func (s *siteHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r2.Header.Del("If-None-Match")
 	s.app.ServeHTTP(&etagOnSuccess{ResponseWriter: w}, r2)
 }
-
-// isRoute reports whether p is one of the demo's pages.
-func isRoute(p string) bool { return p == "/" || p == "/selftest" || p == "/bench" }
 
 // etagOnSuccess drops the ETag go-app sets on every response from those
 // that are not a 200 (a 404 must not be cached as the version).
@@ -256,4 +260,62 @@ func listenHint(addr string, err error) error {
 		return fmt.Errorf("listen on %s: the address is already in use (another webmae serve?); pick another port with --addr 127.0.0.1:PORT (make run ADDR=127.0.0.1:PORT), or port 0 for a free one", addr)
 	}
 	return fmt.Errorf("listen on %s: %w", addr, err)
+}
+
+// serviceWorkerJS is the template of the site's service worker
+// (/app-worker.js): go-app's, less push notifications, plus offline
+// answers for a page opened with a query or without its final slash.
+//
+//go:embed site_worker.js
+var serviceWorkerJS string
+
+// offlineOnlyForPages are the directories of files that only /selftest
+// (the PyTorch reference vectors) and /bench (TensorFlow.js) read; the
+// service worker caches them with the rest, so those pages work offline
+// too (7.7 MB of references and 2.6 MB of TensorFlow.js, uncompressed).
+var offlineOnlyForPages = []string{"web/reference", "web/vendor"}
+
+// tfjsFiles are TensorFlow.js's scripts in the site, copied by
+// scripts/build-web.sh when e2e's npm packages are installed; /bench
+// compares with TensorFlow.js only when both are there.
+var tfjsFiles = []string{"web/vendor/tf.min.js", "web/vendor/tf-backend-webgpu.min.js"}
+
+// tfjsInSite is ui.EnvTfjs's value for the site in dir: "1" when every
+// file of tfjsFiles is there, else "".
+func tfjsInSite(dir string) string {
+	for _, f := range tfjsFiles {
+		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || !fi.Mode().IsRegular() {
+			return ""
+		}
+	}
+	return "1"
+}
+
+// writeStaticSite writes the static website into dir: go-app's pages and
+// resources (index.html, app.js, app-worker.js, the manifest) and each
+// page of ui.Pages as a directory with an index.html (selftest/index.html),
+// which a static host without an .html fallback serves too. Copies left
+// as selftest.html by an earlier layout are removed.
+func writeStaticSite(dir string, h *app.Handler) error {
+	if err := app.GenerateStaticWebsite(dir, h); err != nil {
+		return fmt.Errorf("generate static website in %s: %w", dir, err)
+	}
+	for _, p := range ui.Pages {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, p, nil))
+		if rec.Code != http.StatusOK {
+			return fmt.Errorf("render %s: HTTP %d", p, rec.Code)
+		}
+		name := filepath.Join(dir, filepath.FromSlash(strings.Trim(p, "/")))
+		if err := os.MkdirAll(name, 0o755); err != nil {
+			return fmt.Errorf("write %s: %w", p, err)
+		}
+		if err := os.WriteFile(filepath.Join(name, "index.html"), rec.Body.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", p, err)
+		}
+		if err := os.Remove(name + ".html"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove the old %s.html: %w", name, err)
+		}
+	}
+	return nil
 }

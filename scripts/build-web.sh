@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the browser app: public/web/app.wasm (Go for GOOS=js GOARCH=wasm).
-# With --static it also writes the static website (index.html, app.js,
-# app-worker.js, ...) into public/ through `webmae static`. Last, every
+# With --static it also writes the static website (index.html,
+# selftest/index.html, bench/index.html, app.js, app-worker.js, ...) into
+# public/ through `webmae static`. Last, every
 # compressible file of public/ of 1 KiB or more (app.wasm, the model, the
 # self-test references, scripts, styles, pages) gets precompressed copies
 # beside it, NAME.br (brotli, when the brotli command is installed) and

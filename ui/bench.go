@@ -3,9 +3,7 @@ package ui
 import (
 	_ "embed"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/url"
 	"strconv"
 	"strings"
@@ -14,8 +12,6 @@ import (
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"webmae/engine/bench"
-	"webmae/engine/gpu"
-	"webmae/engine/mae"
 	"webmae/engine/model"
 )
 
@@ -24,8 +20,9 @@ import (
 // step images/s, where a step's host time goes, single-image
 // reconstruction latency) and, in the same page and run, the same
 // measurements with TensorFlow.js 4.22 on its WebGPU backend
-// (bench_tfjs.js), then the ratios. Every measurement is one JSON object,
-// printed on the page and on the console ("webmae bench: {...}").
+// (bench_tfjs.js), then the ratios (bench_run.go). The page shows a
+// summary table; every measurement is also one JSON object, under
+// "details" and on the console ("webmae bench: {...}").
 //
 // URL parameters:
 //
@@ -42,8 +39,14 @@ import (
 //	                         of the replayed dispatch list (to measure it)
 //
 // TensorFlow.js is loaded from /web/vendor/ (copied there by
-// scripts/build-web.sh from e2e's devDependencies); without it the page
-// prints our measurements and says that the comparison is unavailable.
+// scripts/build-web.sh from e2e's devDependencies); the server says
+// whether it is there (EnvTfjs), and without it the page measures webmae
+// alone and says so.
+
+// EnvTfjs is the environment variable (go-app's Env, set by the server
+// and written into the static website's app.js) that is "1" when the
+// site holds TensorFlow.js's scripts (benchTfjsScripts).
+const EnvTfjs = "WEBMAE_TFJS"
 
 //go:embed bench_tfjs.js
 var benchTfjsJS string
@@ -63,10 +66,36 @@ type BenchRatio struct {
 	Met     *bool   `json:"met,omitempty"`
 }
 
+// benchAdapter is the first line of a run: the adapter and what runs.
+type benchAdapter struct {
+	Name    string           `json:"name"` // "adapter"
+	Backend string           `json:"backend"`
+	Adapter *SelfTestAdapter `json:"adapter"`
+	Replay  bool             `json:"replay"`
+	Config  model.Config     `json:"config"`
+	Preset  string           `json:"preset"`
+	Batch   int              `json:"batch"`
+}
+
+// benchNote is a sentence about the run (name "tfjs": the comparison).
+type benchNote struct {
+	Name string `json:"name"`
+	Note string `json:"note"`
+}
+
+// benchRow is one line of the summary table.
+type benchRow struct {
+	Measure, Backend, Figure, Note string
+	Met                            *bool // a ratio's target: met, missed, or none
+}
+
 // Bench is the /bench page.
 type Bench struct {
 	app.Compo
-	lines   []string
+	lines   []string // every measurement as JSON, in order
+	rows    []benchRow
+	adapter string
+	notes   []string
 	status  string // running, done, error
 	running string
 	errMsg  string
@@ -148,19 +177,18 @@ func parseBenchOptions(q url.Values) (benchOptions, error) {
 
 // OnMount runs the measurements in a goroutine.
 func (b *Bench) OnMount(ctx app.Context) {
-	if app.IsServer {
+	if app.IsServer || !firstPage(ctx) {
 		return
 	}
 	q := ctx.Page().URL().Query()
 	ctx.Async(func() {
 		emit := func(v any) {
-			js, _ := json.Marshal(v)
-			line := string(js)
+			line := string(mustJSON(v))
 			app.Log("webmae bench: " + line)
-			ctx.Dispatch(func(app.Context) { b.lines = append(b.lines, line) })
+			ctx.Dispatch(func(app.Context) { b.add(line, v) })
 		}
 		status := func(s string) { ctx.Dispatch(func(app.Context) { b.running = s }) }
-		err := runBench(q, emit, status)
+		err := runBench(q, app.Getenv(EnvTfjs) == "1", emit, status)
 		ctx.Dispatch(func(app.Context) {
 			b.running = ""
 			b.status = "done"
@@ -172,176 +200,121 @@ func (b *Bench) OnMount(ctx app.Context) {
 	})
 }
 
-// runBench runs our measurements, then TensorFlow.js's, then the ratios.
-func runBench(q url.Values, emit func(any), status func(string)) error {
-	o, err := parseBenchOptions(q)
-	if err != nil {
-		return err
+// add records one emitted measurement: its JSON line and its summary.
+func (b *Bench) add(line string, v any) {
+	b.lines = append(b.lines, line)
+	switch v := v.(type) {
+	case benchAdapter:
+		b.adapter = v.Backend + " · " + adapterText(v.Adapter) + fmt.Sprintf(" · %s, batch %d", v.Preset, v.Batch)
+	case benchNote:
+		b.notes = append(b.notes, v.Note)
+	case bench.Result:
+		b.rows = append(b.rows, resultRow(v))
+	case BenchRatio:
+		b.rows = append(b.rows, ratioRow(v))
 	}
-	status("opening the WebGPU device")
-	g, err := openSelfTestGPU()
-	if err != nil {
-		return err
-	}
-	g.SetReplay(o.replay)
-	emit(map[string]any{"name": "adapter", "backend": g.Name(), "adapter": adapterOf(g.Info()), "replay": g.Replay(),
-		"config": o.cfg, "preset": o.preset, "batch": o.batch})
-	status("compiling the WebGPU pipelines")
-	t0 := time.Now()
-	if err := g.Warm(); err != nil {
-		g.Release()
-		return err
-	}
-	emit(bench.Result{Backend: g.Name(), Name: "pipelines", Shape: "all kernels", Value: float64(time.Since(t0).Milliseconds()), Unit: "ms", Reps: 1,
-		Seconds: time.Since(t0).Seconds(), Note: "compiling every WGSL pipeline once"})
-
-	var ours []bench.Result
-	run := func(what string, f func() (bench.Result, error)) error {
-		status(what + " (WebGPU)")
-		r, err := f()
-		if err != nil {
-			return fmt.Errorf("%s: %w", what, err)
-		}
-		ours = append(ours, r)
-		emit(r)
-		return nil
-	}
-	var steps []func() error
-	if o.only["dispatch"] {
-		steps = append(steps, func() error {
-			return run("kernel launch", func() (bench.Result, error) { return bench.Dispatch(g, 100, o.minTime) })
-		})
-	}
-	if o.only["matmul"] {
-		for _, n := range o.sizes {
-			steps = append(steps, func() error {
-				return run(fmt.Sprintf("matmul %d", n), func() (bench.Result, error) { return bench.Matmul(g, n, o.minTime) })
-			})
-		}
-	}
-	if o.only["attention"] {
-		steps = append(steps, func() error {
-			return run("attention", func() (bench.Result, error) { return bench.Attention(g, o.preset, o.cfg, o.batch, o.minTime) })
-		})
-	}
-	if o.only["train"] {
-		steps = append(steps, func() error {
-			return run("training step", func() (bench.Result, error) {
-				return bench.TrainStep(g, o.preset, o.cfg, o.batch, o.steps, o.minTime)
-			})
-		}, func() error {
-			return run("training step host time", func() (bench.Result, error) {
-				return bench.TrainStepRecord(g, o.preset, o.cfg, o.batch, o.steps, o.minTime)
-			})
-		})
-	}
-	if o.only["recon"] {
-		steps = append(steps, func() error {
-			return run("reconstruction", func() (bench.Result, error) { return bench.Reconstruct(g, o.preset, o.cfg, 3, o.minTime) })
-		})
-	}
-	if o.only["profile"] {
-		steps = append(steps, func() error {
-			status("profiling a training step (WebGPU)")
-			rs, err := profileTrainStep(g, o)
-			for _, r := range rs {
-				emit(r)
-			}
-			return err
-		})
-	}
-	for _, s := range steps {
-		if err := s(); err != nil {
-			g.Release()
-			return err
-		}
-	}
-	g.Release()
-
-	if !o.tfjs {
-		return nil
-	}
-	status("loading TensorFlow.js")
-	if err := loadTfjs(); err != nil {
-		emit(map[string]any{"name": "tfjs", "note": "TensorFlow.js comparison unavailable: " + err.Error()})
-		return nil
-	}
-	if _, err := tfjsCall("init"); err != nil {
-		emit(map[string]any{"name": "tfjs", "note": "TensorFlow.js comparison unavailable: " + err.Error()})
-		return nil
-	}
-	cfgJSON := json.RawMessage(mustJSON(o.cfg)) // Hugging Face field names
-	ms := float64(o.minTime.Milliseconds())
-	var theirs []bench.Result
-	tf := func(what, fn string, args ...any) error {
-		status(what + " (TensorFlow.js)")
-		r, err := tfjsCall(fn, args...)
-		if err != nil {
-			return fmt.Errorf("tfjs %s: %w", what, err)
-		}
-		theirs = append(theirs, r)
-		emit(r)
-		return nil
-	}
-	if o.only["matmul"] {
-		for _, n := range o.sizes {
-			if err := tf(fmt.Sprintf("matmul %d", n), "matmul", n, ms); err != nil {
-				return err
-			}
-		}
-	}
-	if o.only["attention"] {
-		if err := tf("attention", "attention", cfgJSON, o.preset, o.batch, ms); err != nil {
-			return err
-		}
-	}
-	if o.only["train"] {
-		if err := tf("training step", "trainStep", cfgJSON, o.preset, o.batch, o.steps, ms); err != nil {
-			return err
-		}
-	}
-	if o.only["recon"] {
-		if err := tf("reconstruction", "reconstruct", cfgJSON, o.preset, 3, ms); err != nil {
-			return err
-		}
-	}
-	for _, r := range ratios(ours, theirs) {
-		emit(r)
-	}
-	return nil
 }
 
-// benchTargets are the issue's targets: ours/tfjs speedups.
-var benchTargets = map[string]float64{
-	"matmul 512x512x512": 1.5, "matmul 1024x1024x1024": 1.5, "train_step": 3, "reconstruct": 3,
+// resultRow is a measurement's line of the summary.
+func resultRow(r bench.Result) benchRow {
+	note := fmt.Sprintf("%d repetitions in %.2f s", r.Reps, r.Seconds)
+	if r.Reps == 1 {
+		note = fmt.Sprintf("once, %.2f s", r.Seconds)
+	}
+	if r.Note != "" {
+		note += "; " + r.Note
+	}
+	return benchRow{Measure: strings.TrimSpace(r.Name + " " + r.Shape), Backend: r.Backend, Figure: formatFigure(r.Value) + " " + r.Unit, Note: note}
 }
 
-// ratios pairs our results with TensorFlow.js's of the same name and shape.
-func ratios(ours, theirs []bench.Result) []BenchRatio {
-	var out []BenchRatio
-	for _, t := range theirs {
-		for _, o := range ours {
-			if o.Name != t.Name || o.Shape != t.Shape || o.Unit != t.Unit || o.Value == 0 || t.Value == 0 {
-				continue
-			}
-			r := BenchRatio{Name: "ratio", Measure: o.Name + " " + o.Shape, Ours: o.Value, Tfjs: t.Value, Unit: o.Unit}
-			if o.Unit == "ms" {
-				r.Speedup = t.Value / o.Value
-			} else {
-				r.Speedup = o.Value / t.Value
-			}
-			target, ok := benchTargets[o.Name+" "+o.Shape]
-			if !ok {
-				target, ok = benchTargets[o.Name]
-			}
-			if ok {
-				met := r.Speedup >= target
-				r.Target, r.Met = target, &met
-			}
-			out = append(out, r)
+// ratioRow is a comparison's line of the summary.
+func ratioRow(r BenchRatio) benchRow {
+	row := benchRow{Measure: r.Measure, Backend: "webmae vs TensorFlow.js", Figure: fmt.Sprintf("%.2fx", r.Speedup),
+		Note: fmt.Sprintf("webmae %s %s, TensorFlow.js %s %s", formatFigure(r.Ours), r.Unit, formatFigure(r.Tfjs), r.Unit), Met: r.Met}
+	if r.Met != nil {
+		verdict := "missed"
+		if *r.Met {
+			verdict = "met"
 		}
+		row.Note += fmt.Sprintf("; target %gx %s", r.Target, verdict)
 	}
-	return out
+	return row
+}
+
+// formatFigure writes a measured value with three significant digits,
+// from 1000 on as a whole number.
+func formatFigure(v float64) string {
+	if v >= 1000 {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'g', 3, 64)
+}
+
+// Render draws the page: what runs, the summary table, the notes, and the
+// JSON lines behind a "details" toggle.
+func (b *Bench) Render() app.UI {
+	return app.Div().Class("app", "bench", "report").Body(
+		app.Header().Class("top").Body(
+			app.Div().Class("brand").Body(
+				app.A().Href("/").Body(app.Img().Src("/web/icon.svg").Alt("webmae").Width(32).Height(32)),
+				app.H1().Text("WebGPU benchmark"),
+			),
+		),
+		app.P().Text("Measures the engine on this browser's WebGPU adapter and, in the same run, TensorFlow.js 4.22's WebGPU backend "+
+			"on the same shapes. Parameters: preset=micro|tiny|base or config=<HF config JSON>, "+
+			"batch, steps, mintime (s), sizes, only=dispatch,matmul,attention,train,recon (or profile: time every kernel of a training step), tfjs=0, replay=0."),
+		app.If(b.adapter != "", func() app.UI {
+			return app.P().Attr("data-testid", "bench-adapter").Body(app.Strong().Text("Adapter: "), app.Text(b.adapter))
+		}),
+		app.If(b.running != "", func() app.UI {
+			return app.P().Class("muted").Attr("data-testid", "bench-running").Text("Running: " + b.running + "…")
+		}),
+		app.If(b.errMsg != "", func() app.UI {
+			return app.Div().Class("banner", "error").Role("alert").Text(b.errMsg)
+		}),
+		app.Range(b.notes).Slice(func(i int) app.UI {
+			return app.P().Class("note").Attr("data-testid", "bench-note").Text(b.notes[i])
+		}),
+		b.renderTable(),
+		app.Details().Class("raw").Body(
+			app.Summary().Text("Details: every measurement as JSON"),
+			app.Pre().Attr("data-testid", "bench-lines").DataSet("status", b.status).Text(strings.Join(b.lines, "\n")),
+		),
+	)
+}
+
+// renderTable is the summary: one row per measurement and comparison.
+func (b *Bench) renderTable() app.UI {
+	return app.Table().Class("summary").Attr("data-testid", "bench-summary").Body(
+		app.THead().Body(app.Tr().Body(
+			app.Th().Scope("col").Class("col-name").Text("Measurement"),
+			app.Th().Scope("col").Class("col-mid").Text("Backend"),
+			app.Th().Scope("col").Class("col-mid").Text("Result"),
+			app.Th().Scope("col").Text("Note"),
+		)),
+		app.TBody().Body(
+			app.Range(b.rows).Slice(func(i int) app.UI {
+				r := b.rows[i]
+				return app.Tr().DataSet("met", metText(r.Met)).Body(
+					app.Td().DataSet("label", "Measurement").Text(r.Measure),
+					app.Td().DataSet("label", "Backend").Text(r.Backend),
+					app.Td().DataSet("label", "Result").Class("figure").Text(r.Figure),
+					app.Td().DataSet("label", "Note").Class("muted").Text(r.Note),
+				)
+			}),
+		),
+	)
+}
+
+func metText(met *bool) string {
+	switch {
+	case met == nil:
+		return ""
+	case *met:
+		return "met"
+	default:
+		return "missed"
+	}
 }
 
 func mustJSON(v any) []byte {
@@ -350,126 +323,4 @@ func mustJSON(v any) []byte {
 		panic(err)
 	}
 	return b
-}
-
-// loadTfjs loads TensorFlow.js and bench_tfjs.js into the page once.
-func loadTfjs() error {
-	w := app.Window()
-	if w.Get("webmaeTfjs").Truthy() {
-		return nil
-	}
-	load := w.Get("Function").New("src", `return new Promise((ok, fail) => {
-		const s = document.createElement('script');
-		s.src = src;
-		s.onload = () => ok(true);
-		s.onerror = () => fail(new Error('could not load ' + src + ' (run scripts/build-web.sh with e2e/node_modules installed)'));
-		document.head.appendChild(s);
-	})`)
-	for _, src := range benchTfjsScripts {
-		if _, err := awaitApp(load.Invoke(src)); err != nil {
-			return err
-		}
-	}
-	s := w.Get("document").Call("createElement", "script")
-	s.Set("text", benchTfjsJS)
-	w.Get("document").Get("head").Call("appendChild", s)
-	if !w.Get("webmaeTfjs").Truthy() {
-		return errors.New("bench_tfjs.js did not define webmaeTfjs")
-	}
-	return nil
-}
-
-// tfjsCall calls webmaeTfjs[fn] with JSON arguments and decodes its result.
-func tfjsCall(fn string, args ...any) (bench.Result, error) {
-	if args == nil {
-		args = []any{}
-	}
-	v, err := awaitApp(app.Window().Get("webmaeTfjs").Call(fn, string(mustJSON(args))))
-	if err != nil {
-		return bench.Result{}, err
-	}
-	var r bench.Result
-	if err := json.Unmarshal([]byte(v.String()), &r); err != nil {
-		return bench.Result{}, fmt.Errorf("tfjs %s result: %w", fn, err)
-	}
-	return r, nil
-}
-
-// Render draws the page.
-func (b *Bench) Render() app.UI {
-	return app.Div().Class("app", "bench").Body(
-		app.Header().Class("top").Body(
-			app.Div().Class("brand").Body(
-				app.A().Href("/").Body(app.Img().Src("/web/icon.svg").Alt("webmae").Width(32).Height(32)),
-				app.H1().Text("WebGPU benchmark"),
-			),
-		),
-		app.P().Text("Measures the engine on this browser's WebGPU adapter and, in the same run, TensorFlow.js 4.22's WebGPU backend "+
-			"on the same shapes; one JSON object per measurement. Parameters: preset=micro|tiny|base or config=<HF config JSON>, "+
-			"batch, steps, mintime (s), sizes, only=dispatch,matmul,attention,train,recon (or profile: time every kernel of a training step), tfjs=0, replay=0."),
-		app.If(b.running != "", func() app.UI {
-			return app.P().Class("muted").Attr("data-testid", "bench-running").Text("Running: " + b.running + "…")
-		}),
-		app.If(b.errMsg != "", func() app.UI {
-			return app.Div().Class("banner", "error").Role("alert").Text(b.errMsg)
-		}),
-		app.Pre().Attr("data-testid", "bench-lines").DataSet("status", b.status).Text(strings.Join(b.lines, "\n")),
-	)
-}
-
-// kernelProfiler is engine/gpu's Backend in the browser.
-type kernelProfiler interface {
-	Profile(run func()) ([]gpu.KernelTime, error)
-}
-
-// profileTrainStep times every kernel of one training step (each
-// dispatch submitted and awaited alone): one result per kernel, the
-// largest first, in ms per step.
-func profileTrainStep(g *gpu.Backend, o benchOptions) ([]bench.Result, error) {
-	p, ok := any(g).(kernelProfiler)
-	if !ok {
-		return nil, errors.New("profile: only in the browser")
-	}
-	m, err := mae.NewInit(g, o.cfg, 1)
-	if err != nil {
-		return nil, err
-	}
-	keep := o.cfg.NumKeep(o.cfg.MaskRatio)
-	pass, err := m.NewPass(o.batch, keep)
-	if err != nil {
-		return nil, err
-	}
-	rng := rand.New(rand.NewPCG(3, 2))
-	img := make([]float32, o.batch*o.cfg.NumChannels*o.cfg.ImageSize*o.cfg.ImageSize)
-	for i := range img {
-		img[i] = float32(rng.NormFloat64())
-	}
-	l := o.cfg.NumPatches()
-	mk, err := model.MaskFromNoise(model.RandomNoise(rng, o.batch, l), o.batch, l, keep)
-	if err != nil {
-		return nil, err
-	}
-	if err := pass.SetInputs(img, mk); err != nil {
-		return nil, err
-	}
-	step := func() { pass.Forward(); pass.Backward(); m.AdamW(1e-4) }
-	step() // compile and create everything first
-	if _, err := pass.Loss(); err != nil {
-		return nil, err
-	}
-	times, err := p.Profile(step)
-	if err != nil {
-		return nil, err
-	}
-	total := 0.0
-	for _, t := range times {
-		total += t.Ms
-	}
-	var out []bench.Result
-	for _, t := range times {
-		out = append(out, bench.Result{Backend: g.Name(), Name: "kernel_profile", Shape: fmt.Sprintf("%s b=%d train step: %s", o.preset, o.batch, t.Kernel),
-			Value: t.Ms, Unit: "ms", Reps: t.Count, Seconds: t.Ms / 1000,
-			Note: fmt.Sprintf("%.1f%% of %.0f ms; %d dispatches, each submitted and awaited alone", 100*t.Ms/total, total, t.Count)})
-	}
-	return out, nil
 }

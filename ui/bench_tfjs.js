@@ -1,33 +1,49 @@
-// bench_tfjs.js: the TensorFlow.js side of the /bench page (ui/bench.go
-// embeds this file and runs it after loading tf.min.js and
-// tf-backend-webgpu.min.js from /web/vendor/). It defines
-// window.webmaeTfjs with the same measurements as engine/bench, on tfjs's
-// WebGPU backend: matmul, an MAE training step and a single-image
-// forward, built from tfjs ops with the shapes of a Hugging Face ViTMAE
-// config (patch embedding, encoder blocks with multi-head attention, the
-// decoder with mask tokens and unshuffling, masked MSE with optional
-// norm_pix_loss, Adam with betas (0.9, 0.95), gradients by
-// tf.variableGrads). Every function returns a promise of a result object
+// bench_tfjs.js: the TensorFlow.js side of the /bench page. ui/bench_js.go
+// embeds this file and evaluates it once (jsutil.Eval) as a function of
+// the URLs of TensorFlow.js's scripts (tf.min.js, tf-backend-webgpu.min.js
+// under /web/vendor/); the function returns the measurements of
+// engine/bench on tfjs's WebGPU backend: matmul, an MAE training step and
+// a single-image forward, built from tfjs ops with the shapes of a Hugging
+// Face ViTMAE config (patch embedding, encoder blocks with multi-head
+// attention, the decoder with mask tokens and unshuffling, masked MSE with
+// optional norm_pix_loss, Adam with betas (0.9, 0.95), gradients by
+// tf.variableGrads). load() adds the scripts to the page (once) and must
+// come first; every entry point takes its arguments as one JSON array and
+// returns a promise of JSON text: init's {backend}, the others' a result
 // with the fields of engine/bench's Result.
-(() => {
+(scripts) => {
   'use strict';
-  const tf = window.tf;
-  const backendName = () => {
-    const info = window.webmaeTfjs.adapter || '';
-    return `tfjs ${tf.version.tfjs} ${tf.getBackend()}${info ? ': ' + info : ''}`;
-  };
+  let tf = null;
+  let adapter = '';
+  const backendName = () => `tfjs ${tf.version.tfjs} ${tf.getBackend()}${adapter ? ': ' + adapter : ''}`;
+
+  // addScript loads one script into the page.
+  const addScript = (src) => new Promise((ok, fail) => {
+    const s = document.createElement('script');
+    s.src = src;
+    s.onload = () => ok();
+    s.onerror = () => fail(new Error(`could not load ${src}`));
+    document.head.appendChild(s);
+  });
+
+  async function load() {
+    if (!window.tf) {
+      for (const src of scripts) await addScript(src);
+    }
+    tf = window.tf;
+    if (!tf) throw new Error('TensorFlow.js did not define window.tf');
+    return {};
+  }
 
   async function init() {
-    if (!tf) throw new Error('TensorFlow.js is not loaded');
+    if (!tf) throw new Error('TensorFlow.js is not loaded (call load first)');
     const ok = await tf.setBackend('webgpu');
     if (!ok) throw new Error('tfjs: the webgpu backend did not initialise');
     await tf.ready();
-    let adapter = '';
     try {
       const a = tf.backend().adapterInfo;
       if (a) adapter = [a.vendor, a.architecture].filter(Boolean).join(' ');
     } catch (e) { /* no adapter info in this version */ }
-    window.webmaeTfjs.adapter = adapter;
     return { backend: backendName() };
   }
 
@@ -297,12 +313,12 @@
 
   // Each entry point takes and returns JSON text (simple to call from Go).
   const wrap = (fn) => (json) => fn(...JSON.parse(json)).then((r) => JSON.stringify(r));
-  window.webmaeTfjs = {
-    adapter: '',
+  return {
+    load: wrap(load),
     init: wrap(init),
     matmul: wrap(matmul),
     trainStep: wrap(trainStep),
     reconstruct: wrap(reconstruct),
     attention: wrap(attentionFwdBwd),
   };
-})();
+}

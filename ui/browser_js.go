@@ -12,7 +12,6 @@ import (
 
 	"github.com/gowebapi/webapi/html/canvas"
 	"github.com/gowebapi/webapi/patch"
-	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"webmae/engine/recon"
 	"webmae/internal/jsutil"
@@ -25,27 +24,6 @@ import (
 // await waits for a promise to settle (see jsutil.Await).
 func await(promise js.Value) (js.Value, error) {
 	return jsutil.Await(context.Background(), promise)
-}
-
-// awaitApp waits for a promise held as a go-app value (bench.go).
-func awaitApp(promise app.Value) (app.Value, error) {
-	v, err := jsutil.Await(context.Background(), jsValueOf(promise))
-	return app.ValueOf(v), err
-}
-
-// jsValueOf returns the syscall/js value behind a go-app value: go-app
-// passes the value it wraps to a JavaScript function it invokes.
-func jsValueOf(v app.Value) js.Value {
-	out := js.Undefined()
-	f := js.FuncOf(func(_ js.Value, args []js.Value) any {
-		if len(args) > 0 {
-			out = args[0]
-		}
-		return nil
-	})
-	defer f.Release()
-	app.ValueOf(f.Value).Invoke(v)
-	return out
 }
 
 // try calls fn, turning a thrown JavaScript exception into an error.

@@ -5,8 +5,6 @@ package ui
 import (
 	"errors"
 
-	"github.com/maxence-charriere/go-app/v10/pkg/app"
-
 	"webmae/engine/backend"
 	"webmae/engine/cpu"
 	"webmae/engine/recon"
@@ -40,8 +38,6 @@ func fetchImage(string, string) (recon.Pixels, string, error) {
 }
 
 func download(string, string, []byte) error { return errNoBrowser }
-
-func awaitApp(app.Value) (app.Value, error) { return nil, errNoBrowser }
 
 func storeWrite(string, []byte) error { return errNoBrowser }
 

@@ -27,7 +27,7 @@ type Page struct {
 
 // OnMount starts the page's work in the browser.
 func (p *Page) OnMount(ctx app.Context) {
-	if app.IsServer {
+	if app.IsServer || !firstPage(ctx) {
 		return
 	}
 	p.s = &session{ctx: ctx}
@@ -58,6 +58,10 @@ func (p *Page) Render() app.UI {
 			app.A().Href("https://arxiv.org/abs/2111.06377").Text("arXiv:2111.06377"),
 			app.Text("). Go compiled to WebAssembly; everything runs in this tab. Sample photographs: public domain and CC0, see "),
 			app.A().Href("/web/samples/SOURCES.md").Text("SOURCES.md"),
+			app.Text(". Check this browser: "),
+			app.A().Href(SelfTestPath).Attr("data-testid", "link-selftest").Text("self-test (PyTorch parity)"),
+			app.Text(", "),
+			app.A().Href(BenchPath).Attr("data-testid", "link-bench").Text("benchmark"),
 			app.Text("."),
 		),
 		app.If(p.dragging, func() app.UI {

@@ -118,7 +118,7 @@ func (s *SelfTest) OnInit() {
 // OnMount starts the checks in a goroutine: the WebGPU backend awaits
 // promises, which must not happen on a JavaScript callback.
 func (s *SelfTest) OnMount(ctx app.Context) {
-	if app.IsServer {
+	if app.IsServer || !firstPage(ctx) {
 		return
 	}
 	q := ctx.Page().URL().Query()
@@ -409,82 +409,4 @@ func runSelfTestBase(reps int, window uint64, update func(func(*SelfTestResult))
 	}
 	update(func(r *SelfTestResult) { r.Base = &b })
 	return checkBase(b)
-}
-
-// Render draws the page.
-func (s *SelfTest) Render() app.UI {
-	r := s.res
-	js, _ := json.MarshalIndent(r, "", "  ")
-	title := "WebGPU self-test: PyTorch parity"
-	if r.Mode == "base" {
-		title = "WebGPU self-test: base model reconstruction"
-	}
-	return app.Div().Class("app", "selftest").Body(
-		app.Header().Class("top").Body(
-			app.Div().Class("brand").Body(
-				app.A().Href("/").Body(app.Img().Src("/web/icon.svg").Alt("webmae").Width(32).Height(32)),
-				app.H1().Text(title),
-			),
-		),
-		app.P().Text("Runs the engine's PyTorch reference check (loss, reconstruction logits, masking, every gradient and three AdamW steps "+
-			"of a small MAE, with Hugging Face and official weight names) on this browser's WebGPU adapter and on the CPU backend, "+
-			"or, with ?base=1, reconstructs an image with a 112M-parameter base model."),
-		app.P().Attr("data-testid", "selftest-adapter").Body(
-			app.Strong().Text("Adapter: "),
-			app.Text(adapterText(r.Adapter)),
-		),
-		app.If(s.running != "", func() app.UI {
-			return app.P().Class("muted").Attr("data-testid", "selftest-running").Text("Running: " + s.running + "…")
-		}),
-		app.If(r.Error != "", func() app.UI {
-			return app.Div().Class("banner", "error").Role("alert").Text(r.Error)
-		}),
-		app.Range(r.Cases).Slice(func(i int) app.UI {
-			c := r.Cases[i]
-			verdict := "pass"
-			if !c.OK {
-				verdict = "FAIL"
-			}
-			return app.Details().Open(!c.OK).Attr("data-testid", "selftest-case").DataSet("ok", c.OK).Body(
-				app.Summary().Text(fmt.Sprintf("%s · %s · %s (%.0f ms)", verdict, c.Backend, c.Name, c.Ms)),
-				app.Pre().Text(strings.Join(append(append(c.Lines, c.Failures...), errLine(c.Error)...), "\n")),
-			)
-		}),
-		app.If(r.Base != nil, func() app.UI {
-			b := r.Base
-			return app.P().Attr("data-testid", "selftest-base").Text(fmt.Sprintf(
-				"base: %d parameters, loss %.7g (native CPU backend %.7g), mean |prediction| %.7g (%.7g), masked-patch MSE %.4f, PSNR %.2f dB; init+upload %.0f ms, first forward %.0f ms, second %.0f ms",
-				b.Params, b.Loss, b.ExpectedLoss, b.Checksum, b.Expected, b.MSE, b.PSNR, b.InitMs, b.ForwardMs, b.SecondMs))
-		}),
-		app.H2().Text("Result: "+r.Status),
-		app.Pre().Attr("data-testid", "selftest-result").DataSet("status", r.Status).Text(string(js)),
-	)
-}
-
-func errLine(e string) []string {
-	if e == "" {
-		return nil
-	}
-	return []string{"error: " + e}
-}
-
-func adapterText(a *SelfTestAdapter) string {
-	if a == nil {
-		return "(not opened yet)"
-	}
-	s := a.Name
-	if a.Description != "" && a.Description != a.Name {
-		s += " · " + a.Description
-	}
-	if a.Vendor != "" {
-		s += " · vendor " + a.Vendor
-	}
-	if a.Type != "" {
-		s += " · " + a.Type
-	}
-	s += fmt.Sprintf(" · maxStorageBufferBindingSize %d MiB, maxBufferSize %d MiB", a.MaxStorageBufferBindingSize>>20, a.MaxBufferSize>>20)
-	if len(a.Features) > 0 {
-		s += " · features: " + strings.Join(a.Features, " ")
-	}
-	return s
 }

@@ -35,7 +35,7 @@ type replayCommands struct {
 }
 
 func newReplay(b *Backend) commands {
-	fns := js.Global().Get("Function").New("return (\n" + commandsJS + "\n)").Invoke().Invoke(opcodeTable())
+	fns := jsutil.Eval(commandsJS).Invoke(opcodeTable())
 	return &replayCommands{b: b, fn: fns.Get("replay"), profile: fns.Get("profile"), objs: js.Global().Get("Array").New(), index: map[any]uint32{}}
 }
 

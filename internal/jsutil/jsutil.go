@@ -96,3 +96,12 @@ func Try(fn func()) (err error) {
 	fn()
 	return nil
 }
+
+// Eval returns the value of a JavaScript expression: the content of one
+// of the project's embedded .js files, each a function (engine/gpu's
+// commands.js, ui's bench_tfjs.js). It compiles through Function, which
+// the site's Content-Security-Policy allows ('unsafe-eval'); a syntax
+// error panics as a js.Error, like any throwing call (see Try).
+func Eval(expr string) js.Value {
+	return js.Global().Get("Function").New("return (\n" + expr + "\n)").Invoke()
+}

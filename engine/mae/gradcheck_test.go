@@ -1,6 +1,7 @@
 package mae
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -62,6 +63,8 @@ func TestFiniteDifferences(t *testing.T) {
 		for _, r := range results {
 			if err := r.Err(); err != nil {
 				t.Errorf("normPix=%v %v", normPix, err)
+			} else {
+				t.Logf("normPix=%v %s: finite difference %.6g, analytic %.6g (diff %.3g)", normPix, r.Name, r.Numeric, r.Analytic, math.Abs(r.Numeric-r.Analytic))
 			}
 		}
 	}

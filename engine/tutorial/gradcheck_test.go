@@ -1,6 +1,7 @@
 package tutorial
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -63,7 +64,7 @@ func TestFiniteDifferences(t *testing.T) {
 			if err := r.Err(); err != nil {
 				t.Errorf("config %d %v", ci, err)
 			} else {
-				t.Logf("config %d %s: finite difference %.6g, analytic %.6g", ci, r.Name, r.Numeric, r.Analytic)
+				t.Logf("config %d %s: finite difference %.6g, analytic %.6g (diff %.3g)", ci, r.Name, r.Numeric, r.Analytic, math.Abs(r.Numeric-r.Analytic))
 			}
 		}
 	}

@@ -1,7 +1,8 @@
 // Package mae is the MAE forward/backward sequence, written once against
 // the backend.Kernels interface: the CPU backend and the WebGPU backend run
 // the same code. Parameters, gradients and both AdamW moments each live in
-// one flat buffer with the layout of model.Layout.
+// one flat buffer with the layout of model.Layout; Buffers and Optimizer,
+// which hold them, serve the tutorial's family (engine/tutorial) too.
 package mae
 
 import (

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/signal"
 	"strings"
+	"time"
 
 	"webmae/engine/fileio"
 	"webmae/engine/model"
@@ -18,13 +18,14 @@ import (
 type tutorialTrainArgs struct {
 	config, init, data, out, backend string
 	holdout                          []string
+	every                            time.Duration
 	opts                             train.Options
 }
 
 // trainFlagsOfficialOnly are the `webmae train` flags a --config run of
-// the tutorial's family does not take.
-var trainFlagsOfficialOnly = []string{"preset", "resume", "image-size", "patch-size", "channels", "norm-pix", "f16",
-	"eval-every", "eval-images", "checkpoint-every"}
+// the tutorial's family does not take (--resume takes the family from the
+// checkpoint, without --config).
+var trainFlagsOfficialOnly = []string{"preset", "resume", "image-size", "patch-size", "channels", "norm-pix", "f16"}
 
 // trainWithConfig is `webmae train --config C.json`: C must select the
 // tutorial's family (the official family takes --preset and the size
@@ -47,27 +48,25 @@ func trainWithConfig(a tutorialTrainArgs, set map[string]bool) error {
 		}
 	}
 	if len(bad) > 0 {
-		return fmt.Errorf("%s: not available for the tutorial's family (no checkpoint resume or held-out evaluation)", strings.Join(bad, ", "))
+		return fmt.Errorf("%s: not available with --config (the tutorial's family is float32 and sized by its config; resume a run with --resume --out alone)", strings.Join(bad, ", "))
 	}
 	return runTrainTutorial(a)
 }
 
-// runTrainTutorial trains the tutorial's family (a vit-pytorch-mae
-// --config): from --init weights (the tutorial's keys, e.g. a model trained
-// in PyTorch) or freshly initialised as PyTorch does, seeded with --seed.
+// runTrainTutorial starts a run of the tutorial's family (a
+// vit-pytorch-mae --config) through train.Trainer: from --init weights (the
+// tutorial's keys, e.g. a model trained in PyTorch) or freshly initialised
+// as PyTorch does, seeded with --seed.
 func runTrainTutorial(a tutorialTrainArgs) error {
 	cfg, err := tutorial.LoadConfig(a.config)
 	if err != nil {
 		return err
 	}
-	lay := tutorial.NewLayout(cfg)
-	params := make([]float32, lay.Total)
+	var params []float32
 	if a.init != "" {
-		if params, err = tutorial.LoadWeightsFile(a.init, lay); err != nil {
+		if params, err = tutorial.LoadWeightsFile(a.init, tutorial.NewLayout(cfg)); err != nil {
 			return err
 		}
-	} else {
-		tutorial.Init(lay, params, a.opts.Seed)
 	}
 	src, err := train.ParseSource(a.data, a.holdout)
 	if err != nil {
@@ -82,27 +81,22 @@ func runTrainTutorial(a tutorialTrainArgs) error {
 		return err
 	}
 	defer k.Release()
-	m, err := tutorial.New(k, cfg)
+	net, err := train.InitTutorial(k, cfg, a.opts.Seed)
 	if err != nil {
 		return err
 	}
-	if err := m.SetParams(params); err != nil {
+	if params != nil {
+		if err := net.SetParams(params); err != nil {
+			return err
+		}
+	}
+	tr, err := train.NewFrom(net, ds, train.DirStore{Dir: a.out}, a.opts)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "webmae train: the tutorial's MAE (vit-pytorch-mae), %s, on %s\n", lay, k.Name())
 	ctx, stop := signal.NotifyContext(context.Background(), trainSignals...)
 	defer stop()
-	every := max(1, a.opts.Steps/20)
-	err = train.TutorialRun(ctx, m, ds, a.out, a.opts, func(s train.StepInfo) {
-		if s.Step%every == 0 || s.Step == s.Steps {
-			fmt.Fprintf(os.Stderr, "step %d/%d: loss %.4f, lr %.3g, %.1f images/s\n", s.Step, s.Steps, s.Loss, s.LR, s.ImagesPerSec)
-		}
-	})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(os.Stderr, "wrote %s/model.safetensors and config.json\n", a.out)
-	return nil
+	return trainAndReport(ctx, tr, k.Name(), a.every, a.out)
 }
 
 // splitHoldout splits a --holdout list (empty: none).

@@ -1,21 +1,25 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"webmae/engine/train"
 	"webmae/engine/tutorial"
 )
 
 // TestTrainTutorialCommand continues the tutorial reference model (the
-// tutorial's keys, --init) for a few steps on the sample photos and reads
-// the written model back; flags of the official family are refused.
+// tutorial's keys, --init) for a few steps on the sample photos through
+// the one training loop: it writes the model, a checkpoint and
+// quality.json, --resume (no --config: the checkpoint names the family)
+// continues it, and flags of the official family are refused.
 func TestTrainTutorialCommand(t *testing.T) {
 	out := t.TempDir()
 	cfgPath := "testdata/tutorial/tutorial_mae.config.json"
 	args := []string{"--config", cfgPath, "--init", "testdata/tutorial/tutorial_mae.safetensors", "--data", "testdata/images",
-		"--steps", "3", "--batch", "2", "--warmup", "1", "--out", out, "--backend", "cpu"}
+		"--steps", "3", "--batch", "2", "--warmup", "1", "--eval-images", "4", "--out", out, "--backend", "cpu"}
 	if err := runTrain(args); err != nil {
 		t.Fatal(err)
 	}
@@ -26,11 +30,22 @@ func TestTrainTutorialCommand(t *testing.T) {
 	if _, err := tutorial.LoadWeightsFile(filepath.Join(out, "model.safetensors"), tutorial.NewLayout(cfg)); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := os.Stat(filepath.Join(out, train.QualityFileName)); err != nil {
+		t.Fatal(err)
+	}
+	if err := runTrain([]string{"--resume", "--out", out, "--data", "testdata/images", "--steps", "5", "--backend", "cpu"}); err != nil {
+		t.Fatal(err)
+	}
+	info, found, err := train.ReadInfo(train.DirStore{Dir: out})
+	if err != nil || !found || info.Family != train.FamilyTutorial || info.Step != 5 || len(info.Losses) != 5 {
+		t.Fatalf("resumed run: %+v, %v, %v", info, found, err)
+	}
 	for _, c := range []struct {
 		args []string
 		want string
 	}{
-		{append(args[:len(args):len(args)], "--resume"), "--resume: not available for the tutorial's family"},
+		{append(args[:len(args):len(args)], "--resume"), "--resume: not available with --config"},
+		{append(args[:len(args):len(args)], "--f16"), "--f16: not available with --config"},
 		{[]string{"--config", "testdata/reference/mae_tiny.config.json", "--data", "testdata/images", "--out", out}, `not a "vit-pytorch-mae" config`},
 		{[]string{"--init", "x.safetensors", "--data", "testdata/images", "--out", out}, "--init needs --config"},
 	} {

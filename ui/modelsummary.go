@@ -38,6 +38,7 @@ func modelSummary(lm *loadedModel) app.UI {
 		return dl.Body(tutorialRows(lm, kv)...)
 	}
 	return dl.Body(
+		kv("family", "the official MAE (facebookresearch/mae, Hugging Face ViTMAE): CLS token, fixed sin-cos positions"),
 		kv("source", fmt.Sprintf("%s: %s", originText(lm.Origin), lm.Source)),
 		kv("input", fmt.Sprintf("%d×%d, %d channel(s), patch %d (%d patches)", c.ImageSize, c.ImageSize, c.NumChannels, c.PatchSize, c.NumPatches())),
 		kv("encoder", fmt.Sprintf("%d wide × %d layers, %d heads, MLP %d", c.HiddenSize, c.NumHiddenLayers, c.NumAttentionHeads, c.IntermediateSize)),

@@ -216,29 +216,47 @@ func (c *trainPanel) buildRun(ctx app.Context) {
 }
 
 // newPageRun builds the run's model and the run (the caller holds the
-// session's lock).
+// session's lock): the current model when the preset is its own (any
+// loaded tutorial model for PresetTutorial), else a fresh one.
 func newPageRun(k backend.Kernels, s TrainSettings, cur *loadedModel, images []recon.Pixels, names []string, store train.Store) (*train.Trainer, *loadedModel, error) {
-	cfg, err := model.Preset(s.Preset)
+	lm, source, err := pageRunModel(k, s, cur)
 	if err != nil {
 		return nil, nil, err
 	}
-	lm, source := cur, cur.Source
-	if cur.Config != cfg || cur.Fresh {
-		source = "a fresh initialisation"
-	}
-	if cur.Config != cfg {
-		if lm, err = freshModel(k, s.Preset, s.Seed); err != nil {
-			return nil, nil, err
-		}
-	}
-	run, err := newRun(lm.Model, lm.Norm, s, images, names, store)
+	net := lm.net()
+	run, err := newRun(net, lm.Norm, s, images, names, store)
 	if err != nil {
 		return nil, nil, err
 	}
-	if lm, err = wrapModel(lm.Model, lm.Norm, "trained in this page from "+source); err != nil {
+	if lm, err = wrapNet(net, lm.Norm, "trained in this page from "+source); err != nil {
 		return nil, nil, err
 	}
 	return run, lm, nil
+}
+
+// pageRunModel is the model a run of preset s.Preset starts from and
+// where it came from.
+func pageRunModel(k backend.Kernels, s TrainSettings, cur *loadedModel) (*loadedModel, string, error) {
+	fresh := "a fresh initialisation"
+	if s.Preset == PresetTutorial {
+		if cur.Tut != nil {
+			return cur, cur.Source, nil
+		}
+		lm, err := freshTutorial(k, TutorialTrainConfig, s.Seed)
+		return lm, fresh, err
+	}
+	cfg, err := model.Preset(s.Preset)
+	if err != nil {
+		return nil, "", err
+	}
+	if cur.Tut == nil && cur.Config == cfg {
+		if cur.Fresh {
+			return cur, fresh, nil
+		}
+		return cur, cur.Source, nil
+	}
+	lm, err := freshModel(k, s.Preset, s.Seed)
+	return lm, fresh, err
 }
 
 // restoreRun restores the saved run.
@@ -266,7 +284,7 @@ func (c *trainPanel) restore(ctx app.Context, source string, ok, failed eventKin
 		var lm *loadedModel
 		err := sess.do(func(k backend.Kernels) (err error) {
 			if run, settings, err = restoreRun(k, store); err == nil {
-				lm, err = wrapModel(run.Model, run.Data.Norm, source)
+				lm, err = wrapNet(run.Net, run.Data.Norm, source)
 			}
 			return err
 		})
@@ -304,7 +322,9 @@ func (c *trainPanel) runLoop(ctx app.Context) {
 	end := c.begin()
 	ctx.Async(func() {
 		defer end()
-		compileTraining(ctx, sess, run.Model.Config, run.Opts.Batch)
+		if on, ok := run.Net.(train.OfficialNet); ok {
+			compileTraining(ctx, sess, on.Model.Config, run.Opts.Batch)
+		}
 		start, startStep := time.Now(), run.Step()
 		err := run.Run(loop, train.Hooks{Lock: &sess.mu, SaveEvery: saveEvery, OnStep: func(s train.StepInfo) {
 			rate := float64(s.Step-startStep) / time.Since(start).Seconds()

@@ -17,7 +17,7 @@ var previewNames = [4]string{"original", "masked", "recon", "+ visible"}
 func (c *trainPanel) Render() app.UI {
 	return app.Section().Class("card", "train").Body(
 		app.H2().Text("Train in the browser"),
-		app.P().Class("hint").Text("On the loaded images and the samples: random resized crops (scale 0.2–1), horizontal flips, ImageNet normalisation, mask ratio 0.75; AdamW (0.9, 0.95), weight decay 0.05, lr = base lr × batch / 256 with linear warmup and cosine decay. A preset that matches the current model fine-tunes it; another starts fresh."),
+		app.P().Class("hint").Text("On the loaded images and the samples: random resized crops (scale 0.2–1), horizontal flips, ImageNet normalisation, mask ratio 0.75; AdamW (0.9, 0.95), weight decay 0.05, lr = base lr × batch / 256 with linear warmup and cosine decay. A preset that matches the current model fine-tunes it; another starts fresh. The tutorial preset trains the tutorial's MAE (vit-pytorch-mae): a loaded one is fine-tuned, else a 32 px model starts fresh."),
 		c.renderForm(),
 		c.renderButtons(),
 		app.Div().Class("notes").Body(
@@ -57,9 +57,11 @@ func (c *trainPanel) renderForm() app.UI {
 	}
 	var presets []app.UI
 	for _, name := range TrainPresets {
-		cfg, _ := model.Preset(name)
-		presets = append(presets, app.Option().Value(name).Selected(name == f.Preset).
-			Text(fmt.Sprintf("%s · %d px", name, cfg.ImageSize)))
+		label := fmt.Sprintf("tutorial · the tutorial's MAE, %d px", TutorialTrainConfig.ImageSize)
+		if cfg, err := model.Preset(name); err == nil {
+			label = fmt.Sprintf("%s · %d px", name, cfg.ImageSize)
+		}
+		presets = append(presets, app.Option().Value(name).Selected(name == f.Preset).Text(label))
 	}
 	return app.Div().Class("form").Body(
 		field("Preset", "train-preset", app.Select().ID("train-preset").Attr("data-testid", "train-preset").

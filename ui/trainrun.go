@@ -6,10 +6,10 @@ import (
 	"slices"
 
 	"webmae/engine/backend"
-	"webmae/engine/mae"
 	"webmae/engine/model"
 	"webmae/engine/recon"
 	"webmae/engine/train"
+	"webmae/engine/tutorial"
 )
 
 // TrainSettings are the values of the training form.
@@ -22,9 +22,21 @@ type TrainSettings struct {
 	Seed   uint64  `json:"seed"`
 }
 
+// PresetTutorial is the training preset of the tutorial's family
+// (engine/tutorial): it fine-tunes a loaded tutorial model, else trains
+// TutorialTrainConfig from a fresh initialisation.
+const PresetTutorial = "tutorial"
+
 // TrainPresets are the presets the page trains (base is too large for a
 // browser tab).
-var TrainPresets = []string{model.PresetMicro, model.PresetTiny}
+var TrainPresets = []string{model.PresetMicro, model.PresetTiny, PresetTutorial}
+
+// TutorialTrainConfig is the tutorial model the page trains from scratch:
+// the shape of testdata/tutorial/tutorial_mae.config.json (32 px, patch 4,
+// 64 wide x 2 layers, decoder 48 x 2; 172,938 parameters).
+var TutorialTrainConfig = tutorial.Config{Architecture: tutorial.Architecture, ImageSize: 32, PatchSize: 4, Channels: 3,
+	NumClasses: 10, Dim: 64, Depth: 2, Heads: 4, DimHead: 16, MlpDimRatio: 4, Pool: "cls", DecoderDim: 48, DecoderDepth: 2,
+	DecoderHeads: 3, DecoderDimHead: 16, MaskingRatio: 0.75}
 
 // DefaultTrainSettings is the form at start: a short run that visibly
 // learns in a tab. The base learning rate is higher than the official
@@ -43,7 +55,7 @@ const (
 // Validate reports every unusable value of the form.
 func (s TrainSettings) Validate() error {
 	var errs []error
-	if _, err := model.Preset(s.Preset); err != nil || !slices.Contains(TrainPresets, s.Preset) {
+	if !slices.Contains(TrainPresets, s.Preset) {
 		errs = append(errs, fmt.Errorf("preset %q cannot be trained here (choose %v)", s.Preset, TrainPresets))
 	}
 	if s.Batch < 1 || s.Batch > MaxTrainBatch {
@@ -71,6 +83,10 @@ func (s TrainSettings) Options() train.Options {
 func settingsOf(info train.Info) TrainSettings {
 	o := info.Options
 	s := TrainSettings{Batch: o.Batch, Steps: o.Steps, BaseLR: o.BaseLR, Warmup: o.Warmup, Seed: o.Seed}
+	if info.Family == train.FamilyTutorial {
+		s.Preset = PresetTutorial
+		return s
+	}
 	for _, name := range TrainPresets {
 		if cfg, err := model.Preset(name); err == nil && cfg == info.Config {
 			s.Preset = name
@@ -95,15 +111,15 @@ func (browserStore) String() string              { return "this browser's storag
 // pageImages is the name of the page's training data in checkpoints.
 const pageImages = "images in the page"
 
-// newRun starts a run that trains m (fine-tuning it from its current
-// parameters with a fresh optimizer) on images, replacing any run saved
-// in store.
-func newRun(m *mae.Model, norm recon.Norm, s TrainSettings, images []recon.Pixels, names []string, store train.Store) (*train.Trainer, error) {
+// newRun starts a run that trains m, of either family (fine-tuning it
+// from its current parameters with a fresh optimizer), on images,
+// replacing any run saved in store.
+func newRun(m train.Net, norm recon.Norm, s TrainSettings, images []recon.Pixels, names []string, store train.Store) (*train.Trainer, error) {
 	if err := s.Validate(); err != nil {
 		return nil, fmt.Errorf("training settings: %w", err)
 	}
 	src := train.MemorySource{Name: pageImages, Images: images, Names: names, Norm: norm}
-	ds, err := src.Load(m.Config.NumChannels)
+	ds, err := src.Load(m.Geometry().NumChannels)
 	if err != nil {
 		return nil, fmt.Errorf("training: %w", err)
 	}

@@ -54,7 +54,7 @@ func newMicroRun(t *testing.T, s TrainSettings, store train.Store) *train.Traine
 		t.Fatal(err)
 	}
 	pix, names := samplePixels(t)
-	run, err := newRun(m, recon.ImageNet(), s, pix, names, store)
+	run, err := newRun(train.OfficialNet{Model: m}, recon.ImageNet(), s, pix, names, store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,8 +112,8 @@ func TestTrainRunCheckpointResume(t *testing.T) {
 	if !slices.Equal(resumed.Losses(), whole.Losses()) {
 		t.Errorf("losses %v, uninterrupted %v", resumed.Losses(), whole.Losses())
 	}
-	a, _ := resumed.Model.ReadParams()
-	b, _ := whole.Model.ReadParams()
+	a, _ := resumed.Net.ReadParams()
+	b, _ := whole.Net.ReadParams()
 	if !slices.Equal(a, b) {
 		t.Error("parameters differ from the uninterrupted run")
 	}
@@ -152,12 +152,12 @@ func TestTrainRunFreshOptimizer(t *testing.T) {
 	run := newMicroRun(t, s, store)
 	runUntil(t, run, s.Steps)
 	pix, names := samplePixels(t)
-	again, err := newRun(run.Model, run.Data.Norm, s, pix, names, store)
+	again, err := newRun(run.Net, run.Data.Norm, s, pix, names, store)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again.Step() != 0 || again.Done() || run.Model.Steps() != 0 {
-		t.Fatalf("new run on a trained model starts at step %d (AdamW step %d)", again.Step(), run.Model.Steps())
+	if again.Step() != 0 || again.Done() || run.Net.(train.OfficialNet).Steps() != 0 {
+		t.Fatalf("new run on a trained model starts at step %d (AdamW step %d)", again.Step(), run.Net.(train.OfficialNet).Steps())
 	}
 	if _, found, _ := store.Load(); found {
 		t.Fatal("the previous run's checkpoint is still saved")

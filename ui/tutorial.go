@@ -9,6 +9,7 @@ import (
 	"webmae/engine/backend"
 	"webmae/engine/model"
 	"webmae/engine/recon"
+	"webmae/engine/train"
 	"webmae/engine/tutorial"
 )
 
@@ -50,13 +51,60 @@ func newTutorialLoaded(k backend.Kernels, cfg tutorial.Config, params []float32,
 	if err := m.SetParams(params); err != nil {
 		return nil, err
 	}
+	lm, err := wrapTutorial(m, norm, source)
+	if err != nil {
+		return nil, err
+	}
+	lm.rebuild = func(k backend.Kernels) (*loadedModel, error) { return newTutorialLoaded(k, cfg, params, norm, source) }
+	return lm, nil
+}
+
+// wrapTutorial shows the tutorial model m (its parameters as they are).
+func wrapTutorial(m *tutorial.Model, norm recon.Norm, source string) (*loadedModel, error) {
 	rec, err := tutorial.NewReconstructor(m, norm)
 	if err != nil {
 		return nil, err
 	}
-	lm := &loadedModel{Config: cfg.Geometry(), Norm: norm, Source: source, Tut: &tutorialModel{Config: cfg, Model: m, Rec: rec}}
-	lm.rebuild = func(k backend.Kernels) (*loadedModel, error) { return newTutorialLoaded(k, cfg, params, norm, source) }
+	return &loadedModel{Config: m.Config.Geometry(), Norm: norm, Source: source, Tut: &tutorialModel{Config: m.Config, Model: m, Rec: rec}}, nil
+}
+
+// freshTutorial is a tutorial model of cfg initialised as PyTorch does
+// (train.InitTutorial) from seed.
+func freshTutorial(k backend.Kernels, cfg tutorial.Config, seed uint64) (*loadedModel, error) {
+	net, err := train.InitTutorial(k, cfg, seed)
+	if err != nil {
+		return nil, err
+	}
+	norm, err := recon.DefaultNorm(cfg.Channels)
+	if err != nil {
+		return nil, err
+	}
+	lm, err := wrapTutorial(net.Model, norm, fmt.Sprintf("freshly initialised (seed %d)", seed))
+	if err != nil {
+		return nil, err
+	}
+	lm.Fresh = true
+	lm.rebuild = func(k backend.Kernels) (*loadedModel, error) { return freshTutorial(k, cfg, seed) }
 	return lm, nil
+}
+
+// net is the model as engine/train trains it.
+func (lm *loadedModel) net() train.Net {
+	if lm.Tut != nil {
+		return train.TutorialNet{Model: lm.Tut.Model}
+	}
+	return train.OfficialNet{Model: lm.Model}
+}
+
+// wrapNet shows a trained model of either family.
+func wrapNet(n train.Net, norm recon.Norm, source string) (*loadedModel, error) {
+	switch m := n.(type) {
+	case train.TutorialNet:
+		return wrapTutorial(m.Model, norm, source)
+	case train.OfficialNet:
+		return wrapModel(m.Model, norm, source)
+	}
+	return nil, fmt.Errorf("the page cannot show a %T", n)
 }
 
 // masking is the mask of one image for the model: random masks follow the

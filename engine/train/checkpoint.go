@@ -76,11 +76,11 @@ func (t *Trainer) save(hooks Hooks, final bool) error {
 }
 
 func (t *Trainer) encodeCheckpoint() ([]byte, error) {
-	params, err := t.Model.ReadParams()
+	params, err := t.Net.ReadParams()
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
-	opt, err := t.Model.ReadOptimizer()
+	opt, err := t.Net.ReadOptimizer()
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
@@ -88,7 +88,7 @@ func (t *Trainer) encodeCheckpoint() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: random state: %w", err)
 	}
-	cfgJSON, err := t.Model.Config.MarshalHF()
+	cfgJSON, err := t.Net.MarshalConfig()
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
@@ -102,6 +102,7 @@ func (t *Trainer) encodeCheckpoint() ([]byte, error) {
 	}
 	meta := map[string]string{
 		"format":      checkpointFormat,
+		"family":      t.Net.Family(),
 		"step":        strconv.Itoa(t.step),
 		"adamw_steps": strconv.Itoa(opt.Steps),
 		"rng":         hex.EncodeToString(rngState),
@@ -257,7 +258,11 @@ func Resume(k backend.Kernels, ds *Dataset, store Store, opts Options) (*Trainer
 			return fail("the checkpoint does not hold its training images (%s); give the data set", ck.data)
 		}
 	}
-	if err := opts.fill(cfg); err != nil {
+	m, err := newNet(k, ck.meta["family"], []byte(ck.meta["config"]))
+	if err != nil {
+		return fail("%v", err)
+	}
+	if err := opts.fill(m); err != nil {
 		return fail("options: %v", err)
 	}
 	if opts.Batch != saved.Batch || opts.BaseLR != saved.BaseLR || opts.Warmup != saved.Warmup || opts.Seed != saved.Seed ||
@@ -275,10 +280,6 @@ func Resume(k backend.Kernels, ds *Dataset, store Store, opts Options) (*Trainer
 	src := &rand.PCG{}
 	if err := src.UnmarshalBinary(ck.rng); err != nil {
 		return fail("random state: %v", err)
-	}
-	m, err := mae.New(k, cfg)
-	if err != nil {
-		return fail("%v", err)
 	}
 	if err := m.SetParams(ck.params); err != nil {
 		return fail("%v", err)
@@ -298,12 +299,8 @@ func Resume(k backend.Kernels, ds *Dataset, store Store, opts Options) (*Trainer
 // writeExports writes model.safetensors, config.json,
 // preprocessor_config.json, train.csv and the loss-curve SVG into dir.
 func (t *Trainer) writeExports(dir string) error {
-	params, err := t.Model.ReadParams()
-	if err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	cfg := t.Model.Config
-	if err := model.SaveModel(dir, cfg, t.Model.Layout, params, t.Opts.F16); err != nil {
+	cfg := t.Net.Geometry()
+	if err := t.Net.SaveModel(dir, t.Opts.F16); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
 	pre, err := recon.MarshalPreprocessor(t.Data.Norm, cfg.ImageSize)
@@ -381,6 +378,9 @@ func (t *Trainer) writeQuality(dir string) error {
 
 // Info describes a saved run without restoring it.
 type Info struct {
+	// Family is the model family (FamilyOfficial, FamilyTutorial).
+	Family string
+	// Config is the official config, or the tutorial config's Geometry.
 	Config  model.Config
 	Options Options
 	Step    int
@@ -409,6 +409,10 @@ func ReadInfo(store Store) (info Info, found bool, err error) {
 	if err != nil {
 		return Info{}, true, err
 	}
-	return Info{Config: ck.cfg, Options: ck.opts, Step: ck.step, Losses: ck.losses, Data: ck.data,
+	family := ck.meta["family"]
+	if family == "" {
+		family = FamilyOfficial
+	}
+	return Info{Family: family, Config: ck.cfg, Options: ck.opts, Step: ck.step, Losses: ck.losses, Data: ck.data,
 		Embedded: ck.meta["data_images"] != "", From: ck.from, Skipped: skipped, Unverified: ck.unverified}, true, nil
 }

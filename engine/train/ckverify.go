@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	"webmae/engine/model"
+	"webmae/engine/tutorial"
 )
 
 // Checkpoint formats: version 2 carries ckDigest; version 1 (without it)
@@ -102,9 +103,23 @@ func parseCheckpoint(tensors map[string]model.HostTensor, meta map[string]string
 	default:
 		return nil, fmt.Errorf("format %q is not %s", meta["format"], checkpointFormat)
 	}
+	var total int
 	var err error
-	if ck.cfg, err = model.ParseConfig([]byte(meta["config"])); err != nil {
-		return nil, err
+	switch meta["family"] {
+	case FamilyOfficial, "":
+		cfg, err := model.ParseConfig([]byte(meta["config"]))
+		if err != nil {
+			return nil, err
+		}
+		ck.cfg, total = cfg, model.NewLayout(cfg).Total
+	case FamilyTutorial:
+		tc, err := tutorial.ParseConfig([]byte(meta["config"]))
+		if err != nil {
+			return nil, err
+		}
+		ck.cfg, total = tc.Geometry(), tutorial.NewLayout(tc).Total
+	default:
+		return nil, fmt.Errorf("unknown model family %q", meta["family"])
 	}
 	if err := json.Unmarshal([]byte(meta["options"]), &ck.opts); err != nil {
 		return nil, fmt.Errorf("options: %w", err)
@@ -122,7 +137,6 @@ func parseCheckpoint(tensors map[string]model.HostTensor, meta map[string]string
 		return nil, fmt.Errorf("step %d but %d AdamW steps: one AdamW step is taken per training step", step, adamSteps)
 	}
 	ck.step, ck.adamSteps, ck.rng = step, adamSteps, rng
-	total := model.NewLayout(ck.cfg).Total
 	get := func(name string, n int) ([]float32, error) {
 		t, ok := tensors[name]
 		if !ok || t.IsInt() || len(t.F32) != n {

@@ -43,7 +43,31 @@ type EvalSet struct {
 // i's mask comes from uniform noise of a PCG generator seeded (seed, i),
 // so it does not depend on n or on the batch size.
 func NewEvalSet(ds *Dataset, cfg model.Config, n int, ratio float64, seed uint64) (*EvalSet, error) {
-	if err := cfg.ValidateRatio(ratio); err != nil {
+	return newEvalSet(ds, officialMasking(cfg), n, ratio, seed)
+}
+
+// maskRule is a family's masking: the part of a Net the eval set needs.
+type maskRule interface {
+	Geometry() model.Config
+	ValidateRatio(ratio float64) error
+	NumKeep(ratio float64) int
+	Mask(noise []float32, b, keep int) (model.Masking, error)
+}
+
+// officialMasking is the official family's masking rule of a config.
+type officialMasking model.Config
+
+func (c officialMasking) Geometry() model.Config        { return model.Config(c) }
+func (c officialMasking) ValidateRatio(r float64) error { return model.Config(c).ValidateRatio(r) }
+func (c officialMasking) NumKeep(r float64) int         { return model.Config(c).NumKeep(r) }
+func (c officialMasking) Mask(noise []float32, b, keep int) (model.Masking, error) {
+	return model.MaskFromNoise(noise, b, model.Config(c).NumPatches(), keep)
+}
+
+// newEvalSet is NewEvalSet with the masking of rule (a Net's family).
+func newEvalSet(ds *Dataset, rule maskRule, n int, ratio float64, seed uint64) (*EvalSet, error) {
+	cfg := rule.Geometry()
+	if err := rule.ValidateRatio(ratio); err != nil {
 		return nil, fmt.Errorf("eval set: %w", err)
 	}
 	if n < 1 || len(ds.Held) == 0 {
@@ -78,7 +102,7 @@ func NewEvalSet(ds *Dataset, cfg model.Config, n int, ratio float64, seed uint64
 	for i := 0; i < n; i++ {
 		noise = append(noise, model.RandomNoise(rand.New(rand.NewPCG(seed, uint64(i))), 1, l)...)
 	}
-	mk, err := model.MaskFromNoise(noise, n, l, cfg.NumKeep(ratio))
+	mk, err := rule.Mask(noise, n, rule.NumKeep(ratio))
 	if err != nil {
 		return nil, fmt.Errorf("eval set: %w", err)
 	}
@@ -115,20 +139,20 @@ func (s *EvalSet) Baseline(name string) (Metrics, error) {
 // Evaluator runs a model over an eval set in batches, keeping its passes.
 type Evaluator struct {
 	Set    *EvalSet
-	m      *mae.Model
+	m      Net
 	batch  int
-	passes map[int]*mae.Pass
+	passes map[int]Pass
 }
 
 // NewEvaluator evaluates m on set with batches of up to batch images.
-func NewEvaluator(m *mae.Model, set *EvalSet, batch int) (*Evaluator, error) {
-	if m.Config != set.Config {
+func NewEvaluator(m Net, set *EvalSet, batch int) (*Evaluator, error) {
+	if m.Geometry() != set.Config {
 		return nil, fmt.Errorf("evaluator: model and eval set configurations differ")
 	}
 	if batch < 1 {
 		return nil, fmt.Errorf("evaluator: batch %d < 1", batch)
 	}
-	return &Evaluator{Set: set, m: m, batch: batch, passes: map[int]*mae.Pass{}}, nil
+	return &Evaluator{Set: set, m: m, batch: batch, passes: map[int]Pass{}}, nil
 }
 
 // Evaluate reconstructs every image of the set with the model's current
@@ -152,7 +176,7 @@ func (e *Evaluator) Evaluate() (Metrics, error) {
 		for _, img := range s.Images[from:to] {
 			images = append(images, img...)
 		}
-		res, err := recon.ReconstructBatch(e.m, pass, images, subMasking(s.Mask, from, to), s.Norm)
+		res, err := e.m.Reconstruct(pass, images, subMasking(s.Mask, from, to), s.Norm)
 		if err != nil {
 			return Metrics{}, fmt.Errorf("evaluate: %w", err)
 		}
@@ -199,7 +223,7 @@ func EvaluateModel(k backend.Kernels, cfg model.Config, params []float32, set *E
 	if err := m.SetParams(params); err != nil {
 		return Metrics{}, err
 	}
-	e, err := NewEvaluator(m, set, min(evalBatch, len(set.Images)))
+	e, err := NewEvaluator(OfficialNet{m}, set, min(evalBatch, len(set.Images)))
 	if err != nil {
 		return Metrics{}, err
 	}

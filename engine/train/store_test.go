@@ -176,7 +176,7 @@ func TestNewFromSaveEveryLockAndFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	store := &MemStore{}
-	tr, err := NewFrom(m, ds, store, memoryOptions())
+	tr, err := NewFrom(OfficialNet{m}, ds, store, memoryOptions())
 	if err != nil || m.Steps() != 0 {
 		t.Fatalf("NewFrom: AdamW at step %d, %v", m.Steps(), err)
 	}
@@ -188,7 +188,7 @@ func TestNewFromSaveEveryLockAndFailure(t *testing.T) {
 	if len(saves) != 3 || saves[0] != 2 || saves[1] != 4 || saves[2] != 6 || mu.n < 6+3 {
 		t.Fatalf("saves at %v, lock taken %d times", saves, mu.n)
 	}
-	if _, err := NewFrom(m, ds, store, memoryOptions()); err == nil {
+	if _, err := NewFrom(OfficialNet{m}, ds, store, memoryOptions()); err == nil {
 		t.Fatal("a new run replaced a saved one")
 	}
 
@@ -199,9 +199,9 @@ func TestNewFromSaveEveryLockAndFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	params, _ := tr.Model.ReadParams()
-	params[tr.Model.Layout.Spans.PredB.Off] = float32(math.NaN())
-	tr.Model.SetParams(params)
+	params, _ := tr.Net.(OfficialNet).ReadParams()
+	params[tr.Net.(OfficialNet).Layout.Spans.PredB.Off] = float32(math.NaN())
+	tr.Net.(OfficialNet).SetParams(params)
 	before := checkpointBytes(t, store)
 	err = tr.Run(context.Background(), Hooks{SaveEvery: 1})
 	if err == nil || !strings.Contains(err.Error(), "loss is NaN") || !bytes.Equal(checkpointBytes(t, store), before) {

@@ -352,7 +352,7 @@ func TestOutputsAndNaN(t *testing.T) {
 		}
 	}
 	gotCfg, params, _, err := model.LoadModel(dir)
-	if err != nil || gotCfg != cfg || len(params) != tr.Model.Layout.Total {
+	if err != nil || gotCfg != cfg || len(params) != tr.Net.(OfficialNet).Layout.Total {
 		t.Fatalf("exported model: %v", err)
 	}
 
@@ -362,8 +362,8 @@ func TestOutputsAndNaN(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	params[tr.Model.Layout.Spans.PredB.Off] = float32(math.NaN())
-	tr.Model.SetParams(params)
+	params[tr.Net.(OfficialNet).Layout.Spans.PredB.Off] = float32(math.NaN())
+	tr.Net.(OfficialNet).SetParams(params)
 	err = tr.Run(context.Background(), Hooks{})
 	if err == nil || !strings.Contains(err.Error(), "loss is NaN") || !strings.Contains(err.Error(), "step 3") {
 		t.Fatalf("NaN run: %v", err)

@@ -50,9 +50,9 @@ const (
 	evalBatch              = 32
 )
 
-func (o *Options) fill(cfg model.Config) error {
+func (o *Options) fill(net maskRule) error {
 	if o.MaskRatio == 0 {
-		o.MaskRatio = cfg.MaskRatio
+		o.MaskRatio = net.Geometry().MaskRatio
 	}
 	if o.EvalImages == 0 {
 		o.EvalImages = DefaultEvalImages
@@ -69,7 +69,7 @@ func (o *Options) fill(cfg model.Config) error {
 	case o.EvalEvery < 0 || o.EvalImages < 1:
 		return fmt.Errorf("eval every %d steps on %d images", o.EvalEvery, o.EvalImages)
 	}
-	if err := cfg.ValidateRatio(o.MaskRatio); err != nil {
+	if err := net.ValidateRatio(o.MaskRatio); err != nil {
 		return fmt.Errorf("mask ratio: %w", err)
 	}
 	return nil
@@ -115,8 +115,9 @@ var ErrInterrupted = errors.New("training interrupted")
 
 // Trainer is one training run keeping its checkpoints in a Store.
 type Trainer struct {
-	Opts  Options
-	Model *mae.Model
+	Opts Options
+	// Net is the model trained: OfficialNet or TutorialNet.
+	Net   Net
 	Data  *Dataset
 	Store Store
 	// Eval is the held-out evaluation set; nil when the data hold none out
@@ -132,7 +133,8 @@ type Trainer struct {
 	losses    []float32
 	lrs       []float32
 	evals     []EvalPoint
-	pass      *mae.Pass
+	pass      Pass
+	keep      int // patches kept per image
 	evaluator *Evaluator
 	perm      []int
 	permEpoch int
@@ -154,13 +156,13 @@ func New(k backend.Kernels, cfg model.Config, ds *Dataset, store Store, opts Opt
 	if err != nil {
 		return nil, fmt.Errorf("new run: %w", err)
 	}
-	return NewFrom(m, ds, store, opts)
+	return NewFrom(OfficialNet{m}, ds, store, opts)
 }
 
-// NewFrom starts a run that trains m from its current parameters with a
-// fresh AdamW state (step 0, zero moments). Like New it refuses a store
-// that already holds a checkpoint.
-func NewFrom(m *mae.Model, ds *Dataset, store Store, opts Options) (*Trainer, error) {
+// NewFrom starts a run that trains m (either family) from its current
+// parameters with a fresh AdamW state (step 0, zero moments). Like New it
+// refuses a store that already holds a checkpoint.
+func NewFrom(m Net, ds *Dataset, store Store, opts Options) (*Trainer, error) {
 	if err := refuseExisting(store); err != nil {
 		return nil, err
 	}
@@ -181,10 +183,13 @@ func refuseExisting(store Store) error {
 	return nil
 }
 
-func newTrainer(m *mae.Model, ds *Dataset, store Store, opts Options, src *rand.PCG) (*Trainer, error) {
-	cfg := m.Config
-	if err := opts.fill(cfg); err != nil {
+func newTrainer(m Net, ds *Dataset, store Store, opts Options, src *rand.PCG) (*Trainer, error) {
+	cfg := m.Geometry()
+	if err := opts.fill(m); err != nil {
 		return nil, fmt.Errorf("training options: %w", err)
+	}
+	if opts.F16 && m.Family() != FamilyOfficial {
+		return nil, fmt.Errorf("training options: half-precision export is for the official family only")
 	}
 	if ds.Channels != cfg.NumChannels {
 		return nil, fmt.Errorf("data set has %d channels, model %d", ds.Channels, cfg.NumChannels)
@@ -192,16 +197,17 @@ func newTrainer(m *mae.Model, ds *Dataset, store Store, opts Options, src *rand.
 	if len(ds.Train) == 0 {
 		return nil, fmt.Errorf("data set %s has no training images", ds.Source)
 	}
-	t := &Trainer{Opts: opts, Model: m, Data: ds, Store: store, src: src, rng: rand.New(src), permEpoch: -1, saved: -1,
+	t := &Trainer{Opts: opts, Net: m, Data: ds, Store: store, src: src, rng: rand.New(src), permEpoch: -1, saved: -1,
 		sched: Schedule{BaseLR: opts.BaseLR, Batch: opts.Batch, Warmup: opts.Warmup, Steps: opts.Steps}}
 	var err error
-	if t.pass, err = m.NewPass(opts.Batch, cfg.NumKeep(opts.MaskRatio)); err != nil {
+	t.keep = m.NumKeep(opts.MaskRatio)
+	if t.pass, err = m.NewPass(opts.Batch, t.keep); err != nil {
 		return nil, err
 	}
 	if len(ds.Held) == 0 {
 		return t, nil
 	}
-	if t.Eval, err = NewEvalSet(ds, cfg, opts.EvalImages, EvalRatio, EvalMaskSeed); err != nil {
+	if t.Eval, err = newEvalSet(ds, m, opts.EvalImages, EvalRatio, EvalMaskSeed); err != nil {
 		return nil, err
 	}
 	if t.evaluator, err = NewEvaluator(m, t.Eval, min(evalBatch, len(t.Eval.Images))); err != nil {
@@ -236,7 +242,7 @@ func (t *Trainer) sample(g int) int {
 
 // batch draws the next batch's images (augmented, normalised) and masking.
 func (t *Trainer) batch() ([]float32, model.Masking, error) {
-	cfg := t.Model.Config
+	cfg := t.Net.Geometry()
 	b, s := t.Opts.Batch, cfg.ImageSize
 	// Draw every random choice in order, then resample in parallel: the
 	// result does not depend on the number of workers.
@@ -274,7 +280,7 @@ func (t *Trainer) batch() ([]float32, model.Masking, error) {
 		return nil, model.Masking{}, err
 	}
 	l := cfg.NumPatches()
-	mk, err := model.MaskFromNoise(model.RandomNoise(t.rng, b, l), b, l, t.pass.K)
+	mk, err := t.Net.Mask(model.RandomNoise(t.rng, b, l), b, t.keep)
 	return images, mk, err
 }
 
@@ -294,8 +300,8 @@ func (t *Trainer) takeStep() (float32, float64, error) {
 	lr := t.sched.LR(t.step)
 	t.pass.Forward()
 	t.pass.Backward()
-	t.Model.AdamW(lr)
-	if err := t.Model.K.Submit(); err != nil {
+	t.Net.AdamW(lr)
+	if err := t.Net.Kernels().Submit(); err != nil {
 		t.failed = fmt.Errorf("step %d: %w", t.step+1, err)
 		return 0, lr, t.failed
 	}

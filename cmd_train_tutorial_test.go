@@ -41,7 +41,9 @@ func TestTrainTutorialCommand(t *testing.T) {
 		t.Fatalf("resumed run: %+v, %v, %v", info, found, err)
 	}
 	imgDir := t.TempDir()
-	copyFile(t, "testdata/images/brick.png", filepath.Join(imgDir, "brick.png"))
+	if png, err := os.ReadFile("testdata/images/brick.png"); err != nil || os.WriteFile(filepath.Join(imgDir, "brick.png"), png, 0o644) != nil {
+		t.Fatal("copying an image into a temporary --data directory failed")
+	}
 	for _, c := range []struct {
 		args []string
 		want string

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"webmae/engine/backend"
 	"webmae/engine/fileio"
 	"webmae/engine/mae"
 	"webmae/engine/model"
@@ -24,108 +25,171 @@ func init() {
 	}
 }
 
-func runReconstruct(args []string) error {
+// reconstructFlags are the options of `webmae reconstruct`.
+type reconstructFlags struct {
+	model, config, image, out, backend string
+	ratio                              float64
+	seed                               uint64
+	block                              bool
+	scale                              int
+}
+
+func parseReconstructFlags(args []string) (reconstructFlags, error) {
+	var f reconstructFlags
 	fs := flag.NewFlagSet("reconstruct", flag.ContinueOnError)
-	modelPath := fs.String("model", "", modelFlagHelp)
-	configPath := fs.String("config", "", configFlagHelp)
-	imagePath := fs.String("image", "", "png or jpeg image (center-cropped to a square and resized to the model's size)")
-	ratio := fs.Float64("ratio", 0.75, "masking ratio: int(L*(1-ratio)) patches stay visible")
-	seed := fs.Uint64("seed", 0, "seed of the random mask")
-	block := fs.Bool("block", false, "block-wise (BEiT-style) masking instead of random patches")
-	out := fs.String("out", "", "output PNG: original | masked | reconstruction | reconstruction + visible")
-	scale := fs.Int("scale", 0, "panel magnification (default: panels at least 192 px)")
-	backendName := fs.String("backend", "auto", "compute backend: auto, cpu or gpu")
+	fs.StringVar(&f.model, "model", "", modelFlagHelp)
+	fs.StringVar(&f.config, "config", "", configFlagHelp)
+	fs.StringVar(&f.image, "image", "", "png or jpeg image (center-cropped to a square and resized to the model's size)")
+	fs.Float64Var(&f.ratio, "ratio", 0.75, "masking ratio: int(L*(1-ratio)) patches stay visible")
+	fs.Uint64Var(&f.seed, "seed", 0, "seed of the random mask")
+	fs.BoolVar(&f.block, "block", false, "block-wise (BEiT-style) masking instead of random patches")
+	fs.StringVar(&f.out, "out", "", "output PNG: original | masked | reconstruction | reconstruction + visible")
+	fs.IntVar(&f.scale, "scale", 0, "panel magnification (default: panels at least 192 px)")
+	fs.StringVar(&f.backend, "backend", "auto", "compute backend: auto, cpu or gpu")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return f, err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
+		return f, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if *modelPath == "" || *imagePath == "" || *out == "" {
-		return errors.New("--model, --image and --out are required")
+	if f.model == "" || f.image == "" || f.out == "" {
+		return f, errors.New("--model, --image and --out are required")
 	}
-	if err := fileio.CheckDistinct([]fileio.Named{{Name: "--out", Path: *out}}, reconstructInputs(*modelPath, *configPath, *imagePath)); err != nil {
-		return err
+	if err := fileio.CheckDistinct([]fileio.Named{{Name: "--out", Path: f.out}}, reconstructInputs(f.model, f.config, f.image)); err != nil {
+		return f, err
 	}
-	if *scale < 0 {
-		return fmt.Errorf("--scale %d: want a positive magnification (0: automatic)", *scale)
+	if f.scale < 0 {
+		return f, fmt.Errorf("--scale %d: want a positive magnification (0: automatic)", f.scale)
 	}
-	if wp, cp, ok := tutorialConfigFor(*modelPath, *configPath); ok {
-		return reconstructTutorial(wp, cp, *modelPath, *imagePath, *out, *backendName, *ratio, *seed, *block, *scale)
-	}
-	cfg, params, format, err := model.LoadModelWithConfig(*modelPath, *configPath)
+	return f, nil
+}
+
+func runReconstruct(args []string) error {
+	f, err := parseReconstructFlags(args)
 	if err != nil {
 		return err
 	}
-	if _, err := stripScale(*scale, cfg.ImageSize); err != nil {
-		return err
+	if wp, cp, ok := tutorialConfigFor(f.model, f.config); ok {
+		return reconstructTutorial(wp, cp, f)
 	}
-	norm, normNote, err := modelNorm(*modelPath, cfg.NumChannels)
+	return reconstructOfficial(f)
+}
+
+// reconstructOfficial is `webmae reconstruct` for the official MAE family.
+func reconstructOfficial(f reconstructFlags) error {
+	cfg, params, format, err := model.LoadModelWithConfig(f.model, f.config)
 	if err != nil {
 		return err
 	}
-	if err := cfg.ValidateRatio(*ratio); err != nil {
+	if _, err := stripScale(f.scale, cfg.ImageSize); err != nil {
+		return err
+	}
+	norm, normNote, err := modelNorm(f.model, cfg.NumChannels)
+	if err != nil {
+		return err
+	}
+	if err := cfg.ValidateRatio(f.ratio); err != nil {
 		return fmt.Errorf("--ratio: %w", err)
 	}
-	px, err := train.DecodeFile(*imagePath, cfg.NumChannels)
+	img, imageNote, err := readReconImage(f.image, cfg.NumChannels, cfg.ImageSize, norm)
 	if err != nil {
 		return err
 	}
-	img, note, err := px.Fit(cfg.ImageSize)
-	if err != nil {
-		return fmt.Errorf("%s: %w", *imagePath, err)
-	}
-	norm.Normalize(img)
-
-	keep := cfg.NumKeep(*ratio)
+	keep := cfg.NumKeep(f.ratio)
 	var mk model.Masking
-	if *block {
-		mk, err = recon.BlockMask(cfg.GridSize(), keep, *seed)
+	if f.block {
+		mk, err = recon.BlockMask(cfg.GridSize(), keep, f.seed)
 	} else {
-		mk, err = recon.RandomMask(cfg.NumPatches(), keep, *seed)
+		mk, err = recon.RandomMask(cfg.NumPatches(), keep, f.seed)
 	}
 	if err != nil {
 		return err
 	}
-
 	if err := mae.EstimateMemory(cfg, 1, keep, 1, false).Check("reconstructing with this model"); err != nil {
 		return err
 	}
-	k, err := openBackend(*backendName)
+	res, backendName, err := reconstructOnBackend(f, cfg.ImageSize, norm, img, mk, func(k backend.Kernels) (reconstructor, error) {
+		m, err := mae.New(k, cfg)
+		if err != nil {
+			return nil, err
+		}
+		if err := m.SetParams(params); err != nil {
+			return nil, err
+		}
+		return recon.NewReconstructor(m, norm)
+	})
 	if err != nil {
 		return err
+	}
+	about := fmt.Sprintf("%s (%s names, %d px, patch %d), %s, on %s", f.model, format, cfg.ImageSize, cfg.PatchSize, normNote, backendName)
+	predNote := ""
+	if cfg.NormPixLoss {
+		predNote = "norm_pix_loss model: predictions de-normalised with each masked patch's own mean and std (as the official demo)"
+	}
+	reportReconstruction(f.out, about, imageNote, predNote, res, cfg.NumPatches())
+	return nil
+}
+
+// reconstructor is a model family's single-image reconstructor.
+type reconstructor interface {
+	Reconstruct(image []float32, mk model.Masking) (recon.Result, error)
+}
+
+// reconstructOnBackend opens the backend of --backend, loads the family's
+// model on it with load, reconstructs img under mk and writes the panels
+// to --out; it returns the result and the backend's name.
+func reconstructOnBackend(f reconstructFlags, imageSize int, norm recon.Norm, img []float32, mk model.Masking,
+	load func(k backend.Kernels) (reconstructor, error)) (recon.Result, string, error) {
+	k, err := openBackend(f.backend)
+	if err != nil {
+		return recon.Result{}, "", err
 	}
 	defer k.Release()
-	m, err := mae.New(k, cfg)
+	r, err := load(k)
 	if err != nil {
-		return err
-	}
-	if err := m.SetParams(params); err != nil {
-		return err
-	}
-	r, err := recon.NewReconstructor(m, norm)
-	if err != nil {
-		return err
+		return recon.Result{}, "", err
 	}
 	res, err := r.Reconstruct(img, mk)
 	if err != nil {
-		return err
+		return recon.Result{}, "", err
 	}
+	if err := writeStrip(f.out, res, norm, imageSize, f.scale); err != nil {
+		return recon.Result{}, "", err
+	}
+	return res, k.Name(), nil
+}
 
-	if err := writeStrip(*out, res, norm, cfg.ImageSize, *scale); err != nil {
-		return err
+// readReconImage decodes an image file with the given channels, fits it
+// to size x size and normalises it with norm; the note says how it was
+// fitted ("" when it already was).
+func readReconImage(path string, channels, size int, norm recon.Norm) ([]float32, string, error) {
+	px, err := train.DecodeFile(path, channels)
+	if err != nil {
+		return nil, "", err
 	}
-	fmt.Fprintf(os.Stderr, "model: %s (%s names, %d px, patch %d), %s, on %s\n", *modelPath, format, cfg.ImageSize, cfg.PatchSize, normNote, k.Name())
-	if note != "" {
-		fmt.Fprintf(os.Stderr, "image: %s\n", note)
+	img, note, err := px.Fit(size)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", path, err)
 	}
-	if cfg.NormPixLoss {
-		fmt.Fprintln(os.Stderr, "norm_pix_loss model: predictions de-normalised with each masked patch's own mean and std (as the official demo)")
+	norm.Normalize(img)
+	return img, note, nil
+}
+
+// reportReconstruction prints what was reconstructed (the model, how the
+// image was fitted unless it already was, a note on the prediction if
+// any) and where the panels went on stderr, and the masked-patch error on
+// stdout.
+func reportReconstruction(out, about, imageNote, predNote string, res recon.Result, numPatches int) {
+	fmt.Fprintf(os.Stderr, "model: %s\n", about)
+	if imageNote != "" {
+		fmt.Fprintf(os.Stderr, "image: %s\n", imageNote)
 	}
-	fmt.Fprintf(os.Stderr, "panels: original | masked | reconstruction | reconstruction + visible, written to %s\n", *out)
+	if predNote != "" {
+		fmt.Fprintln(os.Stderr, predNote)
+	}
+	fmt.Fprintf(os.Stderr, "panels: original | masked | reconstruction | reconstruction + visible, written to %s\n", out)
 	fmt.Printf("masked %d of %d patches: masked-patch MSE %.4f (normalised pixels), PSNR %.2f dB\n",
-		res.NumMasked(), cfg.NumPatches(), res.MSE, res.PSNR)
-	return nil
+		res.NumMasked(), numPatches, res.MSE, res.PSNR)
 }
 
 // stripScale is the panel magnification for --scale (0: panels at least

@@ -2,80 +2,59 @@ package main
 
 import (
 	"fmt"
-	"os"
 
+	"webmae/engine/backend"
 	"webmae/engine/model"
 	"webmae/engine/recon"
-	"webmae/engine/train"
 	"webmae/engine/tutorial"
 )
 
 // reconstructTutorial is `webmae reconstruct` for the tutorial's family:
 // random masks follow its rule (the first int(ratio*L) of the noise's
 // argsort are masked), block-wise masks keep L - int(ratio*L) patches.
-func reconstructTutorial(weightsPath, configPath, modelPath, imagePath, out, backendName string, ratio float64, seed uint64, block bool, scale int) error {
+func reconstructTutorial(weightsPath, configPath string, f reconstructFlags) error {
 	cfg, err := tutorial.LoadConfig(configPath)
 	if err != nil {
 		return err
 	}
-	if err := cfg.ValidateRatio(ratio); err != nil {
+	if err := cfg.ValidateRatio(f.ratio); err != nil {
 		return fmt.Errorf("--ratio: %w", err)
 	}
 	params, err := tutorial.LoadWeightsFile(weightsPath, tutorial.NewLayout(cfg))
 	if err != nil {
 		return err
 	}
-	norm, normNote, err := modelNorm(modelPath, cfg.Channels)
+	norm, normNote, err := modelNorm(f.model, cfg.Channels)
 	if err != nil {
 		return err
 	}
-	px, err := train.DecodeFile(imagePath, cfg.Channels)
+	img, imageNote, err := readReconImage(f.image, cfg.Channels, cfg.ImageSize, norm)
 	if err != nil {
 		return err
 	}
-	img, note, err := px.Fit(cfg.ImageSize)
-	if err != nil {
-		return fmt.Errorf("%s: %w", imagePath, err)
-	}
-	norm.Normalize(img)
 	var mk model.Masking
-	if block {
-		mk, err = recon.BlockMask(cfg.GridSize(), cfg.NumKeep(ratio), seed)
+	if f.block {
+		mk, err = recon.BlockMask(cfg.GridSize(), cfg.NumKeep(f.ratio), f.seed)
 	} else {
-		mk, err = cfg.RandomMask(ratio, seed)
+		mk, err = cfg.RandomMask(f.ratio, f.seed)
 	}
 	if err != nil {
 		return err
 	}
-	k, err := openBackend(backendName)
+	res, backendName, err := reconstructOnBackend(f, cfg.ImageSize, norm, img, mk, func(k backend.Kernels) (reconstructor, error) {
+		m, err := tutorial.New(k, cfg)
+		if err != nil {
+			return nil, err
+		}
+		if err := m.SetParams(params); err != nil {
+			return nil, err
+		}
+		return tutorial.NewReconstructor(m, norm)
+	})
 	if err != nil {
 		return err
 	}
-	defer k.Release()
-	m, err := tutorial.New(k, cfg)
-	if err != nil {
-		return err
-	}
-	if err := m.SetParams(params); err != nil {
-		return err
-	}
-	r, err := tutorial.NewReconstructor(m, norm)
-	if err != nil {
-		return err
-	}
-	res, err := r.Reconstruct(img, mk)
-	if err != nil {
-		return err
-	}
-	if err := writeStrip(out, res, norm, cfg.ImageSize, scale); err != nil {
-		return err
-	}
-	fmt.Fprintf(os.Stderr, "model: %s (the tutorial's MAE, %d px, patch %d), %s, on %s\n", weightsPath, cfg.ImageSize, cfg.PatchSize, normNote, k.Name())
-	if note != "" {
-		fmt.Fprintf(os.Stderr, "image: %s\n", note)
-	}
-	fmt.Fprintf(os.Stderr, "panels: original | masked | reconstruction | reconstruction + visible, written to %s\n", out)
-	fmt.Printf("masked %d of %d patches: masked-patch MSE %.4f (normalised pixels), PSNR %.2f dB\n",
-		res.NumMasked(), cfg.NumPatches(), res.MSE, res.PSNR)
+	about := fmt.Sprintf("%s (the tutorial's MAE, %d px, patch %d), %s, on %s", weightsPath, cfg.ImageSize, cfg.PatchSize, normNote, backendName)
+	reportReconstruction(f.out, about, imageNote, "", res, cfg.NumPatches())
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"webmae/engine/backend"
 	"webmae/engine/fileio"
 	"webmae/engine/model"
 	"webmae/engine/recon"
@@ -29,84 +30,83 @@ func init() {
 	}
 }
 
-func runTrain(args []string) error {
+// trainFlags are the options of `webmae train`; set holds the names of
+// the flags given explicitly.
+type trainFlags struct {
+	preset, data, out, backend, holdout, config, init string
+	resume, normPix                                   bool
+	imageSize, patchSize, channels                    int
+	every                                             time.Duration
+	opts                                              train.Options
+	set                                               map[string]bool
+}
+
+func parseTrainFlags(args []string) (trainFlags, error) {
+	var f trainFlags
+	o := &f.opts
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
-	preset := fs.String("preset", model.PresetTiny, "model preset: "+strings.Join(model.PresetNames, ", "))
-	data := fs.String("data", "", "training data: a directory of png/jpeg images, or fashion-mnist:PATH (a directory with the IDX files); on --resume of a run that holds its images (one trained in the page), may be omitted")
-	out := fs.String("out", "", "output directory (checkpoint, model.safetensors + config.json, train.csv, loss.svg, quality.json)")
-	steps := fs.Int("steps", 1000, "total training steps")
-	batch := fs.Int("batch", 32, "images per step")
-	baseLR := fs.Float64("base-lr", 1.5e-4, "base learning rate; the peak is base-lr * batch / 256")
-	warmup := fs.Int("warmup", 100, "linear warmup steps")
-	resume := fs.Bool("resume", false, "continue the run saved in --out exactly (either family: the checkpoint says which)")
-	backendName := fs.String("backend", "auto", "compute backend: auto, cpu or gpu")
-	evalEvery := fs.Int("eval-every", 100, "evaluate on the held-out set every K steps (0: only at the end)")
-	evalImages := fs.Int("eval-images", train.DefaultEvalImages, "held-out images (crops, for photos) in the eval set")
-	seed := fs.Uint64("seed", 0, "seed of the initialisation, crops, flips and masks")
-	imageSize := fs.Int("image-size", 0, "override the preset's image size")
-	patchSize := fs.Int("patch-size", 0, "override the preset's patch size")
-	channels := fs.Int("channels", 0, "image channels, 1 or 3 (default: 1 for Fashion-MNIST, else the preset's 3)")
-	normPix := fs.Bool("norm-pix", false, "train with norm_pix_loss (per-patch normalised targets)")
-	maskRatio := fs.Float64("mask-ratio", 0, "training masking ratio (default: the config's, 0.75)")
-	holdout := fs.String("holdout", "", "comma-separated image names to hold out (default: a fixed quarter of the images chosen by name hash)")
-	f16 := fs.Bool("f16", false, "store model.safetensors in half precision")
-	every := fs.Duration("checkpoint-every", train.DefaultCheckpointEvery, "wall time between checkpoints")
-	configPath := fs.String("config", "", "a vit-pytorch-mae config.json: train the tutorial's model family instead of a preset")
-	initPath := fs.String("init", "", "with --config: start from these weights (the tutorial's keys) instead of a fresh initialisation")
+	fs.StringVar(&f.preset, "preset", model.PresetTiny, "model preset: "+strings.Join(model.PresetNames, ", "))
+	fs.StringVar(&f.data, "data", "", "training data: a directory of png/jpeg images, or fashion-mnist:PATH (a directory with the IDX files); on --resume of a run that holds its images (one trained in the page), may be omitted")
+	fs.StringVar(&f.out, "out", "", "output directory (checkpoint, model.safetensors + config.json, train.csv, loss.svg, quality.json)")
+	fs.IntVar(&o.Steps, "steps", 1000, "total training steps")
+	fs.IntVar(&o.Batch, "batch", 32, "images per step")
+	fs.Float64Var(&o.BaseLR, "base-lr", 1.5e-4, "base learning rate; the peak is base-lr * batch / 256")
+	fs.IntVar(&o.Warmup, "warmup", 100, "linear warmup steps")
+	fs.BoolVar(&f.resume, "resume", false, "continue the run saved in --out exactly (either family: the checkpoint says which)")
+	fs.StringVar(&f.backend, "backend", "auto", "compute backend: auto, cpu or gpu")
+	fs.IntVar(&o.EvalEvery, "eval-every", 100, "evaluate on the held-out set every K steps (0: only at the end)")
+	fs.IntVar(&o.EvalImages, "eval-images", train.DefaultEvalImages, "held-out images (crops, for photos) in the eval set")
+	fs.Uint64Var(&o.Seed, "seed", 0, "seed of the initialisation, crops, flips and masks")
+	fs.IntVar(&f.imageSize, "image-size", 0, "override the preset's image size")
+	fs.IntVar(&f.patchSize, "patch-size", 0, "override the preset's patch size")
+	fs.IntVar(&f.channels, "channels", 0, "image channels, 1 or 3 (default: 1 for Fashion-MNIST, else the preset's 3)")
+	fs.BoolVar(&f.normPix, "norm-pix", false, "train with norm_pix_loss (per-patch normalised targets)")
+	fs.Float64Var(&o.MaskRatio, "mask-ratio", 0, "training masking ratio (default: the config's, 0.75)")
+	fs.StringVar(&f.holdout, "holdout", "", "comma-separated image names to hold out (default: a fixed quarter of the images chosen by name hash)")
+	fs.BoolVar(&o.F16, "f16", false, "store model.safetensors in half precision")
+	fs.DurationVar(&f.every, "checkpoint-every", train.DefaultCheckpointEvery, "wall time between checkpoints")
+	fs.StringVar(&f.config, "config", "", "a vit-pytorch-mae config.json: train the tutorial's model family instead of a preset")
+	fs.StringVar(&f.init, "init", "", "with --config: start from these weights (the tutorial's keys) instead of a fresh initialisation")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return f, err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
+		return f, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if (*data == "" && !*resume) || *out == "" {
-		return errors.New("--data and --out are required")
+	if (f.data == "" && !f.resume) || f.out == "" {
+		return f, errors.New("--data and --out are required")
+	}
+	f.set = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	return f, nil
+}
+
+func runTrain(args []string) error {
+	f, err := parseTrainFlags(args)
+	if err != nil {
+		return err
 	}
 	// Ctrl-C, SIGTERM and SIGHUP (a closed terminal) save a checkpoint
 	// after the current step; a signal during the setup stops the run at
 	// its first step, saving at once.
 	ctx, stop := signal.NotifyContext(context.Background(), trainSignals...)
 	defer stop()
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if *configPath != "" || *initPath != "" {
-		return trainWithConfig(tutorialTrainArgs{config: *configPath, init: *initPath, data: *data, out: *out, backend: *backendName,
-			holdout: splitHoldout(*holdout), every: *every, opts: train.Options{Steps: *steps, Batch: *batch, BaseLR: *baseLR,
-				Warmup: *warmup, Seed: *seed, MaskRatio: *maskRatio, EvalEvery: *evalEvery, EvalImages: *evalImages}}, set)
+	if f.config != "" || f.init != "" {
+		return trainWithConfig(ctx, f)
 	}
+	return trainPresetOrResume(ctx, f)
+}
 
-	store := train.DirStore{Dir: *out}
-	opts := train.Options{Steps: *steps, Batch: *batch, BaseLR: *baseLR, Warmup: *warmup, Seed: *seed,
-		MaskRatio: *maskRatio, EvalEvery: *evalEvery, EvalImages: *evalImages, F16: *f16}
-	var cfg model.Config
-	family := train.FamilyOfficial
-	var err error
-	if *resume {
-		if cfg, family, err = resumeOptions(store, *data != "", set, &opts); err != nil {
-			return fmt.Errorf("--resume: %w", err)
-		}
-	} else {
-		if cfg, err = model.Preset(*preset); err != nil {
-			return err
-		}
-		if *imageSize > 0 {
-			cfg.ImageSize = *imageSize
-		}
-		if *patchSize > 0 {
-			cfg.PatchSize = *patchSize
-		}
-		switch {
-		case *channels > 0:
-			cfg.NumChannels = *channels
-		case strings.HasPrefix(*data, train.FashionMNISTPrefix):
-			cfg.NumChannels = 1
-		}
-		cfg.NormPixLoss = *normPix
-		if err := cfg.Validate(); err != nil {
-			return fmt.Errorf("model configuration: %w", err)
-		}
+// trainPresetOrResume is `webmae train` without --config: a fresh run of
+// the official family from --preset and the size flags, or --resume of a
+// run of either family.
+func trainPresetOrResume(ctx context.Context, f trainFlags) error {
+	store := train.DirStore{Dir: f.out}
+	opts := f.opts
+	cfg, family, err := trainModelConfig(f, store, &opts)
+	if err != nil {
+		return err
 	}
-
 	// mae.EstimateMemory models the official family's pass only; the
 	// tutorial's family has no estimate, so its runs are not checked.
 	if family == train.FamilyOfficial {
@@ -114,55 +114,115 @@ func runTrain(args []string) error {
 			return fmt.Errorf("%w: lower --batch, --image-size or --eval-images, or raise --patch-size", err)
 		}
 	}
+	if err := checkTrainRun(f, opts); err != nil {
+		return err
+	}
+	ds, err := loadTrainData(f, cfg.NumChannels)
+	if err != nil {
+		return err
+	}
+	return trainOn(ctx, f, func(k backend.Kernels) (*train.Trainer, error) {
+		if f.resume {
+			return train.Resume(k, ds, store, opts)
+		}
+		return train.New(k, cfg, ds, store, opts)
+	})
+}
+
+// trainModelConfig is the model a run without --config trains and its
+// family: on --resume the saved run's (whose options fill those not given
+// explicitly: resumeOptions), else --preset with the size flags.
+func trainModelConfig(f trainFlags, store train.DirStore, opts *train.Options) (model.Config, string, error) {
+	if f.resume {
+		cfg, family, err := resumeOptions(store, f.data != "", f.set, opts)
+		if err != nil {
+			return model.Config{}, "", fmt.Errorf("--resume: %w", err)
+		}
+		return cfg, family, nil
+	}
+	cfg, err := model.Preset(f.preset)
+	if err != nil {
+		return model.Config{}, "", err
+	}
+	if f.imageSize > 0 {
+		cfg.ImageSize = f.imageSize
+	}
+	if f.patchSize > 0 {
+		cfg.PatchSize = f.patchSize
+	}
+	switch {
+	case f.channels > 0:
+		cfg.NumChannels = f.channels
+	case strings.HasPrefix(f.data, train.FashionMNISTPrefix):
+		cfg.NumChannels = 1
+	}
+	cfg.NormPixLoss = f.normPix
+	if err := cfg.Validate(); err != nil {
+		return model.Config{}, "", fmt.Errorf("model configuration: %w", err)
+	}
+	return cfg, train.FamilyOfficial, nil
+}
+
+// checkTrainRun validates what every run, of either family, shares, once
+// its family's own flags have been checked: a finite learning rate > 0 in
+// opts, an --out that is not the --data directory and, for a fresh run,
+// holds no previous checkpoint. It then removes the temporary files an
+// interrupted write left in --out.
+func checkTrainRun(f trainFlags, opts train.Options) error {
 	if !(opts.BaseLR > 0) || math.IsInf(opts.BaseLR, 0) {
 		return fmt.Errorf("--base-lr %g: want a finite learning rate > 0", opts.BaseLR)
 	}
-	dataPath := strings.TrimPrefix(*data, train.FashionMNISTPrefix)
-	if dataPath == "" {
-		// --resume from the images the checkpoint embeds
-	} else if same, err := fileio.SamePath(*out, dataPath); err != nil {
-		return err
-	} else if same {
-		return fmt.Errorf("--out %s is the --data directory: choose a separate output directory", *out)
+	if dataPath := strings.TrimPrefix(f.data, train.FashionMNISTPrefix); dataPath != "" { // "": --resume from the images the checkpoint embeds
+		if same, err := fileio.SamePath(f.out, dataPath); err != nil {
+			return err
+		} else if same {
+			return fmt.Errorf("--out %s is the --data directory: choose a separate output directory", f.out)
+		}
 	}
-	if _, err := os.Stat(filepath.Join(*out, train.PrevCheckpointFileName)); err == nil && !*resume {
-		return fmt.Errorf("%s holds a previous checkpoint (%s); resume it with --resume or choose another output directory", *out, train.PrevCheckpointFileName)
+	if _, err := os.Stat(filepath.Join(f.out, train.PrevCheckpointFileName)); err == nil && !f.resume {
+		return fmt.Errorf("%s holds a previous checkpoint (%s); resume it with --resume or choose another output directory", f.out, train.PrevCheckpointFileName)
 	}
-	if removed, err := fileio.RemoveStaleTemps(*out); err != nil {
+	removed, err := fileio.RemoveStaleTemps(f.out)
+	if err != nil {
 		return err
-	} else if len(removed) > 0 {
-		fmt.Fprintf(os.Stderr, "removed %d temporary file(s) left by an interrupted write in %s: %s\n", len(removed), *out, shortList(removed))
+	}
+	if len(removed) > 0 {
+		fmt.Fprintf(os.Stderr, "removed %d temporary file(s) left by an interrupted write in %s: %s\n", len(removed), f.out, shortList(removed))
+	}
+	return nil
+}
+
+// loadTrainData reads --data, holding out --holdout, as images of the
+// given channels; nil without --data (a resumed run that holds its
+// images).
+func loadTrainData(f trainFlags, channels int) (*train.Dataset, error) {
+	if f.data == "" {
+		return nil, nil
 	}
 	var held []string
-	if *holdout != "" {
-		held = strings.Split(*holdout, ",")
+	if f.holdout != "" {
+		held = strings.Split(f.holdout, ",")
 	}
-	var ds *train.Dataset // nil: the images the checkpoint holds
-	if *data != "" {
-		src, err := train.ParseSource(*data, held)
-		if err != nil {
-			return err
-		}
-		if ds, err = src.Load(cfg.NumChannels); err != nil {
-			return err
-		}
+	src, err := train.ParseSource(f.data, held)
+	if err != nil {
+		return nil, err
 	}
-	k, err := openBackend(*backendName)
+	return src.Load(channels)
+}
+
+// trainOn opens --backend, starts the run on it with start and trains it
+// (trainAndReport).
+func trainOn(ctx context.Context, f trainFlags, start func(k backend.Kernels) (*train.Trainer, error)) error {
+	k, err := openBackend(f.backend)
 	if err != nil {
 		return err
 	}
 	defer k.Release()
-
-	var tr *train.Trainer
-	if *resume {
-		tr, err = train.Resume(k, ds, store, opts)
-	} else {
-		tr, err = train.New(k, cfg, ds, store, opts)
-	}
+	tr, err := start(k)
 	if err != nil {
 		return err
 	}
-	return trainAndReport(ctx, tr, k.Name(), *every, *out)
+	return trainAndReport(ctx, tr, k.Name(), f.every, f.out)
 }
 
 // trainAndReport describes the run, trains it until done or ctx is

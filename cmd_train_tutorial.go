@@ -4,23 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os/signal"
 	"strings"
-	"time"
 
+	"webmae/engine/backend"
 	"webmae/engine/fileio"
 	"webmae/engine/model"
 	"webmae/engine/train"
 	"webmae/engine/tutorial"
 )
-
-// tutorialTrainArgs are the `webmae train` flags the tutorial family uses.
-type tutorialTrainArgs struct {
-	config, init, data, out, backend string
-	holdout                          []string
-	every                            time.Duration
-	opts                             train.Options
-}
 
 // trainFlagsOfficialOnly are the `webmae train` flags a --config run of
 // the tutorial's family does not take (--resume takes the family from the
@@ -29,80 +20,62 @@ var trainFlagsOfficialOnly = []string{"preset", "resume", "image-size", "patch-s
 
 // trainWithConfig is `webmae train --config C.json`: C must select the
 // tutorial's family (the official family takes --preset and the size
-// flags); set holds the flags given explicitly.
-func trainWithConfig(a tutorialTrainArgs, set map[string]bool) error {
-	if a.config == "" {
+// flags).
+func trainWithConfig(ctx context.Context, f trainFlags) error {
+	if f.config == "" {
 		return errors.New("--init needs --config (a vit-pytorch-mae config.json)")
 	}
-	data, err := fileio.ReadFile(a.config, model.MaxConfigFileSize)
+	data, err := fileio.ReadFile(f.config, model.MaxConfigFileSize)
 	if err != nil {
 		return fmt.Errorf("read config: %w", err)
 	}
 	if !tutorial.IsConfig(data) {
-		return fmt.Errorf("--config %s: not a %q config; the official family is chosen with --preset and the size flags", a.config, tutorial.Architecture)
+		return fmt.Errorf("--config %s: not a %q config; the official family is chosen with --preset and the size flags", f.config, tutorial.Architecture)
 	}
 	var bad []string
 	for _, name := range trainFlagsOfficialOnly {
-		if set[name] {
+		if f.set[name] {
 			bad = append(bad, "--"+name)
 		}
 	}
 	if len(bad) > 0 {
 		return fmt.Errorf("%s: not available with --config (the tutorial's family is float32 and sized by its config; resume a run with --resume --out alone)", strings.Join(bad, ", "))
 	}
-	return runTrainTutorial(a)
+	if err := checkTrainRun(f, f.opts); err != nil {
+		return err
+	}
+	return trainTutorial(ctx, f)
 }
 
-// runTrainTutorial starts a run of the tutorial's family (a
-// vit-pytorch-mae --config) through train.Trainer: from --init weights (the
-// tutorial's keys, e.g. a model trained in PyTorch) or freshly initialised
-// as PyTorch does, seeded with --seed.
-func runTrainTutorial(a tutorialTrainArgs) error {
-	cfg, err := tutorial.LoadConfig(a.config)
+// trainTutorial starts a run of the tutorial's family (a vit-pytorch-mae
+// --config) through train.Trainer: from --init weights (the tutorial's
+// keys, e.g. a model trained in PyTorch) or freshly initialised as PyTorch
+// does, seeded with --seed.
+func trainTutorial(ctx context.Context, f trainFlags) error {
+	cfg, err := tutorial.LoadConfig(f.config)
 	if err != nil {
 		return err
 	}
 	var params []float32
-	if a.init != "" {
-		if params, err = tutorial.LoadWeightsFile(a.init, tutorial.NewLayout(cfg)); err != nil {
+	if f.init != "" {
+		if params, err = tutorial.LoadWeightsFile(f.init, tutorial.NewLayout(cfg)); err != nil {
 			return err
 		}
 	}
-	src, err := train.ParseSource(a.data, a.holdout)
+	ds, err := loadTrainData(f, cfg.Channels)
 	if err != nil {
 		return err
 	}
-	ds, err := src.Load(cfg.Channels)
-	if err != nil {
-		return err
-	}
-	k, err := openBackend(a.backend)
-	if err != nil {
-		return err
-	}
-	defer k.Release()
-	net, err := train.InitTutorial(k, cfg, a.opts.Seed)
-	if err != nil {
-		return err
-	}
-	if params != nil {
-		if err := net.SetParams(params); err != nil {
-			return err
+	return trainOn(ctx, f, func(k backend.Kernels) (*train.Trainer, error) {
+		net, err := train.InitTutorial(k, cfg, f.opts.Seed)
+		if err != nil {
+			return nil, err
 		}
-	}
-	tr, err := train.NewFrom(net, ds, train.DirStore{Dir: a.out}, a.opts)
-	if err != nil {
-		return err
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), trainSignals...)
-	defer stop()
-	return trainAndReport(ctx, tr, k.Name(), a.every, a.out)
-}
-
-// splitHoldout splits a --holdout list (empty: none).
-func splitHoldout(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, ",")
+		if params != nil {
+			if err := net.SetParams(params); err != nil {
+				return nil, err
+			}
+		}
+		return train.NewFrom(net, ds, train.DirStore{Dir: f.out}, f.opts)
+	})
 }

@@ -40,6 +40,10 @@ func TestTrainTutorialCommand(t *testing.T) {
 	if err != nil || !found || info.Family != train.FamilyTutorial || info.Step != 5 || len(info.Losses) != 5 {
 		t.Fatalf("resumed run: %+v, %v, %v", info, found, err)
 	}
+	imgDir := t.TempDir()
+	if png, err := os.ReadFile("testdata/images/brick.png"); err != nil || os.WriteFile(filepath.Join(imgDir, "brick.png"), png, 0o644) != nil {
+		t.Fatal("copying an image into a temporary --data directory failed")
+	}
 	for _, c := range []struct {
 		args []string
 		want string
@@ -48,6 +52,9 @@ func TestTrainTutorialCommand(t *testing.T) {
 		{append(args[:len(args):len(args)], "--f16"), "--f16: not available with --config"},
 		{[]string{"--config", "testdata/reference/mae_tiny.config.json", "--data", "testdata/images", "--out", out}, `not a "vit-pytorch-mae" config`},
 		{[]string{"--init", "x.safetensors", "--data", "testdata/images", "--out", out}, "--init needs --config"},
+		// The checks every run shares (checkTrainRun) apply to this family too.
+		{[]string{"--config", cfgPath, "--data", imgDir, "--out", imgDir, "--backend", "cpu"}, "is the --data directory"},
+		{[]string{"--config", cfgPath, "--data", "testdata/images", "--out", t.TempDir(), "--base-lr", "NaN"}, "finite learning rate"},
 	} {
 		if err := runTrain(c.args); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("train %v: error %v, want one mentioning %q", c.args, err, c.want)

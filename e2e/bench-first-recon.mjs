@@ -16,15 +16,13 @@
 // bin/webmae serve -dir public: build it first (scripts/build-web.sh;
 // go build -o bin/webmae .). Exits 1 when a load fails or times out.
 import { chromium } from 'playwright-core';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { chromiumOptions, site } from './browser.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
-let url = process.env.WEBMAE_URL || '';
+let url = '';
 let loads = 3;
 const paths = [];
 let timeoutS = 300;
@@ -38,20 +36,6 @@ for (let i = 0; i < args.length; i++) {
 }
 if (!paths.length) paths.push('/');
 if (!(loads >= 1 && loads <= 20)) { console.error('bench-first-recon: --loads must be 1..20'); process.exit(2); }
-
-let server;
-async function serve() {
-  server = spawn(join(root, 'bin/webmae'), ['serve', '-addr', '127.0.0.1:0', '-dir', join(root, 'public')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    server.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/^serving (http:\S+)/m);
-      if (m) resolve(m[1]);
-    });
-    server.on('exit', (code) => reject(new Error(`bin/webmae serve exited (${code}): build the site and binary first`)));
-  });
-}
 
 // measure loads the page once and returns the milestones (ms since the
 // navigation started): the wasm instantiated (Go's first console line is
@@ -77,15 +61,12 @@ async function measure(page, target) {
 
 let code = 1;
 let context;
+let server;
 const profile = mkdtempSync(join(tmpdir(), 'webmae-first-recon-'));
 try {
-  if (!url) url = await serve();
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  server = await site(url);
+  url = server.url;
+  context = await chromium.launchPersistentContext(profile, chromiumOptions);
   const results = [];
   const load = async (path, kind) => {
     const page = await context.newPage();
@@ -113,7 +94,7 @@ try {
   console.error(`bench-first-recon: ${e.message.split('\n')[0]}`);
 } finally {
   await context?.close();
-  server?.kill();
+  server?.stop();
   rmSync(profile, { recursive: true, force: true });
 }
 process.exit(code);

@@ -15,13 +15,10 @@
 // devDependencies installed so that TensorFlow.js is copied into it.
 // Exits 1 when the page reports an error or does not finish in time.
 import { chromium } from 'playwright-core';
-import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { chromiumOptions, site } from './browser.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
-let url = process.env.WEBMAE_URL || '';
+let url = '';
 let timeoutS = 1200;
 const params = new URLSearchParams();
 for (let i = 0; i < args.length; i++) {
@@ -32,29 +29,13 @@ for (let i = 0; i < args.length; i++) {
   else { console.error(`bench: unknown argument ${a}`); process.exit(2); }
 }
 
-let server;
-async function serve() {
-  server = spawn(join(root, 'bin/webmae'), ['serve', '-addr', '127.0.0.1:0', '-dir', join(root, 'public')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    server.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/^serving (http:\S+)/m);
-      if (m) resolve(m[1]);
-    });
-    server.on('exit', (code) => reject(new Error(`bin/webmae serve exited (${code}): build the site and binary first`)));
-  });
-}
-
 let code = 1;
 let browser;
+let server;
 try {
-  if (!url) url = await serve();
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  server = await site(url);
+  url = server.url;
+  browser = await chromium.launch(chromiumOptions);
   const page = await browser.newPage();
   const lines = [];
   let failed = '';
@@ -92,6 +73,6 @@ try {
   console.error(`bench: ${e.message}`);
 } finally {
   await browser?.close();
-  server?.kill();
+  server?.stop();
 }
 process.exit(code);

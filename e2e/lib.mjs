@@ -5,6 +5,7 @@ import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chromiumOptions } from './browser.mjs';
 
 export const baseURL = process.env.WEBMAE_URL;
 if (!baseURL) throw new Error('WEBMAE_URL is not set: run the tests through e2e/run.sh');
@@ -12,14 +13,9 @@ if (!baseURL) throw new Error('WEBMAE_URL is not set: run the tests through e2e/
 export const artifacts = join(dirname(fileURLToPath(import.meta.url)), 'artifacts');
 mkdirSync(artifacts, { recursive: true });
 
-// Flags of DESIGN.md: WebGPU on SwiftShader, nothing else reaching out.
-export const chromiumArgs = [
-  '--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run',
-];
-
+// launch starts headless chromium with the flags of browser.mjs.
 export async function launch() {
-  return chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: chromiumArgs });
+  return chromium.launch(chromiumOptions);
 }
 
 // Time budgets (ms) on the 2-core CI machine.

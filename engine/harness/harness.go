@@ -87,6 +87,41 @@ func Run(k backend.Kernels, cfg model.Config, params []float32, in Inputs, adamw
 	if err != nil {
 		return nil, err
 	}
+	toTensors := func(flat []float32) ([]string, map[string]model.HostTensor) {
+		return model.ParamsToHF(flat, cfg, m.Layout)
+	}
+	return parity{m: m, p: p, mk: mk, patchDim: cfg.PatchDim(), withRestore: true, lookup: m.Layout.Lookup, toTensors: toTensors}.
+		run(in, adamwSteps, lr)
+}
+
+// parity is one model family's parts of the parity computation: a model
+// with its parameters loaded, a pass for the batch, the masking, and how
+// the family names its tensors.
+type parity struct {
+	m interface {
+		ReadParams() ([]float32, error)
+		ReadGrads() ([]float32, error)
+		AdamW(lr float64)
+	}
+	p interface {
+		SetInputs(images []float32, mk model.Masking) error
+		Forward()
+		Backward()
+		Loss() (float32, error)
+		Prediction() ([]float32, error)
+	}
+	mk          model.Masking
+	patchDim    int
+	withRestore bool // write ids_restore (the tutorial scatters by index instead)
+	lookup      func(name string) (model.Tensor, bool)
+	toTensors   func(flat []float32) ([]string, map[string]model.HostTensor)
+}
+
+// run computes the outputs: loss, logits, mask, ids_restore (withRestore),
+// grad.<name> of every trainable tensor and, with adamwSteps > 0,
+// step_losses and step<N>.<name> of every tensor.
+func (f parity) run(in Inputs, adamwSteps int, lr float64) (*Result, error) {
+	p, mk := f.p, f.mk
 	if err := p.SetInputs(in.Pixels, mk); err != nil {
 		return nil, err
 	}
@@ -100,23 +135,25 @@ func Run(k backend.Kernels, cfg model.Config, params []float32, in Inputs, adamw
 	if err != nil {
 		return nil, err
 	}
-	grads, err := m.ReadGrads()
+	grads, err := f.m.ReadGrads()
 	if err != nil {
 		return nil, err
 	}
 	r := &Result{Tensors: map[string]model.HostTensor{}}
 	r.add("loss", []int{1}, []float32{loss}, nil)
-	r.add("logits", []int{in.B, l, cfg.PatchDim()}, logits, nil)
-	r.add("mask", []int{in.B, l}, mk.Mask, nil)
-	restore := make([]int64, len(mk.Restore))
-	for i, v := range mk.Restore {
-		restore[i] = int64(v)
+	r.add("logits", []int{in.B, mk.L, f.patchDim}, logits, nil)
+	r.add("mask", []int{in.B, mk.L}, mk.Mask, nil)
+	if f.withRestore {
+		restore := make([]int64, len(mk.Restore))
+		for i, v := range mk.Restore {
+			restore[i] = int64(v)
+		}
+		r.add("ids_restore", []int{in.B, mk.L}, nil, restore)
 	}
-	r.add("ids_restore", []int{in.B, l}, nil, restore)
 	addParams := func(prefix string, flat []float32, trainableOnly bool) {
-		names, tensors := model.ParamsToHF(flat, cfg, m.Layout)
+		names, tensors := f.toTensors(flat)
 		for _, n := range names {
-			if t, _ := m.Layout.Lookup(n); trainableOnly && t.Group == model.GroupFrozen {
+			if t, _ := f.lookup(n); trainableOnly && t.Group == model.GroupFrozen {
 				continue
 			}
 			r.add(prefix+n, tensors[n].Shape, tensors[n].F32, nil)
@@ -127,6 +164,7 @@ func Run(k backend.Kernels, cfg model.Config, params []float32, in Inputs, adamw
 		return r, nil
 	}
 	losses := make([]float32, adamwSteps)
+	losses[0] = loss
 	for s := 0; s < adamwSteps; s++ {
 		if s > 0 {
 			p.Forward()
@@ -134,13 +172,11 @@ func Run(k backend.Kernels, cfg model.Config, params []float32, in Inputs, adamw
 			if losses[s], err = p.Loss(); err != nil {
 				return nil, err
 			}
-		} else {
-			losses[0] = loss
 		}
-		m.AdamW(lr)
+		f.m.AdamW(lr)
 	}
 	r.add("step_losses", []int{adamwSteps}, losses, nil)
-	final, err := m.ReadParams()
+	final, err := f.m.ReadParams()
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package harness
 
 import (
 	"fmt"
-	"strconv"
 
 	"webmae/engine/backend"
 	"webmae/engine/model"
@@ -37,59 +36,11 @@ func RunTutorial(k backend.Kernels, cfg tutorial.Config, params []float32, in In
 	if err != nil {
 		return nil, err
 	}
-	if err := p.SetInputs(in.Pixels, mk); err != nil {
-		return nil, err
+	toTensors := func(flat []float32) ([]string, map[string]model.HostTensor) {
+		return tutorial.ParamsToTensors(flat, m.Layout)
 	}
-	p.Forward()
-	p.Backward()
-	loss, err := p.Loss()
-	if err != nil {
-		return nil, err
-	}
-	logits, err := p.Prediction()
-	if err != nil {
-		return nil, err
-	}
-	grads, err := m.ReadGrads()
-	if err != nil {
-		return nil, err
-	}
-	r := &Result{Tensors: map[string]model.HostTensor{}}
-	r.add("loss", []int{1}, []float32{loss}, nil)
-	r.add("logits", []int{in.B, l, cfg.PatchDim()}, logits, nil)
-	r.add("mask", []int{in.B, l}, mk.Mask, nil)
-	addParams := func(prefix string, flat []float32, trainableOnly bool) {
-		names, tensors := tutorial.ParamsToTensors(flat, m.Layout)
-		for _, n := range names {
-			if t, _ := m.Layout.Lookup(n); trainableOnly && t.Group == model.GroupFrozen {
-				continue
-			}
-			r.add(prefix+n, tensors[n].Shape, tensors[n].F32, nil)
-		}
-	}
-	addParams("grad.", grads, true)
-	if adamwSteps <= 0 {
-		return r, nil
-	}
-	losses := make([]float32, adamwSteps)
-	losses[0] = loss
-	for s := 0; s < adamwSteps; s++ {
-		if s > 0 {
-			p.Forward()
-			p.Backward()
-			if losses[s], err = p.Loss(); err != nil {
-				return nil, err
-			}
-		}
-		m.AdamW(lr)
-	}
-	r.add("step_losses", []int{adamwSteps}, losses, nil)
-	final, err := m.ReadParams()
-	if err != nil {
-		return nil, err
-	}
-	addParams("step"+strconv.Itoa(adamwSteps)+".", final, false)
-	return r, nil
+	return parity{m: m, p: p, mk: mk, patchDim: cfg.PatchDim(), lookup: m.Layout.Lookup, toTensors: toTensors}.
+		run(in, adamwSteps, lr)
 }
 
 // CheckTutorialReference runs the tutorial family's parity computation for

@@ -48,11 +48,8 @@ type Pass struct {
 func (m *Model) NewPass(b, k int) (*Pass, error) {
 	c := m.Config
 	l := c.NumPatches()
-	if b < 1 {
-		return nil, fmt.Errorf("new pass: batch %d < 1", b)
-	}
-	if k < 1 || k >= l {
-		return nil, fmt.Errorf("new pass: keeping %d of %d patches: need 1 <= keep < %d", k, l, l)
+	if err := CheckPassShape(b, k, l); err != nil {
+		return nil, err
 	}
 	if err := EstimateMemory(c, b, k, 1, false).Check(fmt.Sprintf("a pass of %d images", b)); err != nil {
 		return nil, fmt.Errorf("new pass: %w", err)
@@ -142,22 +139,6 @@ func (p *Pass) SetInputs(images []float32, mk model.Masking) error {
 	return nil
 }
 
-// linear is y = x W^T + b for rows of x.
-func (p *Pass) linear(y, x backend.View, w, bias model.Span, rows, in, out int, accumulate bool) {
-	p.m.K.MatMul(y, x, p.m.P(w), p.m.P(bias), backend.MatMul{M: rows, N: out, K: in, TransB: true, Accumulate: accumulate})
-}
-
-// linearBackward computes dW = dy^T x, db = colsum(dy) and, unless dx is
-// empty, dx = dy W (accumulated into dx when accumulate).
-func (p *Pass) linearBackward(dx, dy, x backend.View, w, bias model.Span, rows, in, out int, accumulate bool) {
-	k := p.m.K
-	k.MatMul(p.m.G(w), dy, x, backend.View{}, backend.MatMul{M: out, N: in, K: rows, TransA: true})
-	k.ColumnSum(p.m.G(bias), dy, rows, false)
-	if !dx.Empty() {
-		k.MatMul(dx, dy, p.m.P(w), backend.View{}, backend.MatMul{M: rows, N: in, K: out, Accumulate: accumulate})
-	}
-}
-
 // forwardEncoder runs the patch embedding, the encoder on the kept
 // patches and its final layer norm into encOut.
 func (p *Pass) forwardEncoder() {
@@ -167,7 +148,7 @@ func (p *Pass) forwardEncoder() {
 	eps := float32(c.LayerNormEps)
 
 	k.Patchify(p.patches, p.images, p.B, c.NumChannels, c.ImageSize, c.ImageSize, c.PatchSize)
-	p.linear(p.emb, p.patches, s.PatchW, s.PatchB, p.B*l, PD, D, false)
+	m.Linear(p.emb, p.patches, s.PatchW, s.PatchB, p.B*l, PD, D, false)
 	pos := m.P(s.Pos)
 	k.AddBroadcast(p.emb, pos.Sub(D, l*D), p.B)
 	k.Copy(p.first, m.P(s.Cls))
@@ -190,7 +171,7 @@ func (p *Pass) Forward() {
 	te, td := 1+p.K, 1+l
 
 	p.forwardEncoder()
-	p.linear(p.decIn, p.encOut, s.DecEmbedW, s.DecEmbedB, p.B*te, D, Dd, false)
+	m.Linear(p.decIn, p.encOut, s.DecEmbedW, s.DecEmbedB, p.B*te, D, Dd, false)
 	k.Unshuffle(p.decTokens(), p.decIn, m.P(s.MaskToken), p.restore, p.B, l, p.K, Dd)
 	k.AddBroadcast(p.decTokens(), m.P(s.DecPos), p.B)
 	for i := range p.dec {
@@ -198,7 +179,7 @@ func (p *Pass) Forward() {
 	}
 	last := p.dec[len(p.dec)-1].out
 	k.LayerNorm(p.decOut, p.decMean, p.decRstd, last, m.P(s.DecNormW), m.P(s.DecNormB), p.B*td, Dd, eps)
-	p.linear(p.pred, p.decOut, s.PredW, s.PredB, p.B*td, Dd, PD, false)
+	m.Linear(p.pred, p.decOut, s.PredW, s.PredB, p.B*td, Dd, PD, false)
 
 	if c.NormPixLoss {
 		k.NormalizePatches(p.target, p.patches, p.B*l, PD)
@@ -209,14 +190,14 @@ func (p *Pass) Forward() {
 func (p *Pass) blockForward(a *blockActs, eps float32) {
 	k, m, w := p.m.K, p.m, a.params
 	k.LayerNorm(a.ln1, a.mean1, a.rstd1, a.x, m.P(w.LN1W), m.P(w.LN1B), a.rows, a.d, eps)
-	p.linear(a.qkv, a.ln1, w.QKVW, w.QKVB, a.rows, a.d, 3*a.d, false)
+	m.Linear(a.qkv, a.ln1, w.QKVW, w.QKVB, a.rows, a.d, 3*a.d, false)
 	k.Attention(a.att, a.probs, a.qkv, p.B, a.t, a.heads, a.d/a.heads)
 	k.Copy(a.mid, a.x)
-	p.linear(a.mid, a.att, w.ProjW, w.ProjB, a.rows, a.d, a.d, true)
+	m.Linear(a.mid, a.att, w.ProjW, w.ProjB, a.rows, a.d, a.d, true)
 	k.LayerNorm(a.ln2, a.mean2, a.rstd2, a.mid, m.P(w.LN2W), m.P(w.LN2B), a.rows, a.d, eps)
 	k.MatMulGELU(a.hidden, a.act, a.ln2, m.P(w.FC1W), m.P(w.FC1B), backend.MatMul{M: a.rows, N: a.hdim, K: a.d, TransB: true})
 	k.Copy(a.out, a.mid)
-	p.linear(a.out, a.act, w.FC2W, w.FC2B, a.rows, a.hdim, a.d, true)
+	m.Linear(a.out, a.act, w.FC2W, w.FC2B, a.rows, a.hdim, a.d, true)
 }
 
 // blockBackward turns dres, the gradient of the block output (rows x d),
@@ -228,15 +209,15 @@ func (p *Pass) blockBackward(a *blockActs, dres backend.View) {
 	dln, datt, dqkv, dhid, dact := p.dln.Sub(0, n), p.datt.Sub(0, n), p.dqkv.Sub(0, n3), p.dhid.Sub(0, nh), p.dact.Sub(0, nh)
 
 	// MLP branch: out = mid + fc2(gelu(fc1(ln2(mid)))).
-	p.linearBackward(dact, dres, a.act, w.FC2W, w.FC2B, a.rows, a.hdim, a.d, false)
+	m.LinearBackward(dact, dres, a.act, w.FC2W, w.FC2B, a.rows, a.hdim, a.d, false)
 	k.GELUBackward(dhid, dact, a.hidden)
-	p.linearBackward(dln, dhid, a.ln2, w.FC1W, w.FC1B, a.rows, a.d, a.hdim, false)
+	m.LinearBackward(dln, dhid, a.ln2, w.FC1W, w.FC1B, a.rows, a.d, a.hdim, false)
 	k.LayerNormBackward(dres, m.G(w.LN2W), m.G(w.LN2B), dln, a.mid, a.mean2, a.rstd2, m.P(w.LN2W), a.rows, a.d, true)
 
 	// Attention branch: mid = x + proj(attn(qkv(ln1(x)))).
-	p.linearBackward(datt, dres, a.att, w.ProjW, w.ProjB, a.rows, a.d, a.d, false)
+	m.LinearBackward(datt, dres, a.att, w.ProjW, w.ProjB, a.rows, a.d, a.d, false)
 	k.AttentionBackward(dqkv, datt, a.qkv, a.probs, p.B, a.t, a.heads, a.d/a.heads)
-	p.linearBackward(dln, dqkv, a.ln1, w.QKVW, w.QKVB, a.rows, a.d, 3*a.d, false)
+	m.LinearBackward(dln, dqkv, a.ln1, w.QKVW, w.QKVB, a.rows, a.d, 3*a.d, false)
 	k.LayerNormBackward(dres, m.G(w.LN1W), m.G(w.LN1B), dln, a.x, a.mean1, a.rstd1, m.P(w.LN1W), a.rows, a.d, true)
 }
 
@@ -252,7 +233,7 @@ func (p *Pass) Backward() {
 
 	k.MaskedMSEBackward(p.dpred, p.pred, p.target, p.mask, p.B, l, PD, p.numMasked, 1)
 	dn := p.dln.Sub(0, p.B*td*Dd)
-	p.linearBackward(dn, p.dpred, p.decOut, s.PredW, s.PredB, p.B*td, Dd, PD, false)
+	m.LinearBackward(dn, p.dpred, p.decOut, s.PredW, s.PredB, p.B*td, Dd, PD, false)
 	last := p.dec[len(p.dec)-1].out
 	k.LayerNormBackward(p.dresDec, m.G(s.DecNormW), m.G(s.DecNormB), dn, last, p.decMean, p.decRstd, m.P(s.DecNormW), p.B*td, Dd, false)
 	for i := len(p.dec) - 1; i >= 0; i-- {
@@ -260,14 +241,14 @@ func (p *Pass) Backward() {
 	}
 	k.UnshuffleBackward(p.ddecIn, m.G(s.MaskToken), p.dresDec, p.keep, p.mask, p.B, l, p.K, Dd)
 	dn = p.dln.Sub(0, p.B*te*D)
-	p.linearBackward(dn, p.ddecIn, p.encOut, s.DecEmbedW, s.DecEmbedB, p.B*te, D, Dd, false)
+	m.LinearBackward(dn, p.ddecIn, p.encOut, s.DecEmbedW, s.DecEmbedB, p.B*te, D, Dd, false)
 	last = p.enc[len(p.enc)-1].out
 	k.LayerNormBackward(p.dres, m.G(s.NormW), m.G(s.NormB), dn, last, p.encMean, p.encRstd, m.P(s.NormW), p.B*te, D, false)
 	for i := len(p.enc) - 1; i >= 0; i-- {
 		p.blockBackward(&p.enc[i], p.dres)
 	}
 	k.GatherTokensBackward(p.demb, m.G(s.Cls), p.dres, p.keep, p.B, l, p.K, D)
-	p.linearBackward(backend.View{}, p.demb, p.patches, s.PatchW, s.PatchB, p.B*l, PD, D, false)
+	m.LinearBackward(backend.View{}, p.demb, p.patches, s.PatchW, s.PatchB, p.B*l, PD, D, false)
 }
 
 // Loss reads the masked-patch loss of the last Forward.

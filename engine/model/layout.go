@@ -55,14 +55,12 @@ type Spans struct {
 }
 
 // Layout is the flat parameter layout of a configuration: every tensor,
-// its offset, and the contiguous range of each AdamW group. Parameters,
-// gradients and both AdamW moments use the same layout.
+// its offset, and the contiguous range of each AdamW group (Placement),
+// and where the forward/backward sequence finds each tensor (Spans).
+// Parameters, gradients and both AdamW moments use the same layout.
 type Layout struct {
-	Tensors []Tensor
-	Total   int
-	Groups  [numGroups]Span
-	Spans   Spans
-	index   map[string]int
+	Placement
+	Spans Spans
 }
 
 // Names of the embedding tensors (Hugging Face).
@@ -76,15 +74,9 @@ const (
 
 // NewLayout builds the layout for a validated configuration.
 func NewLayout(c Config) *Layout {
-	type entry struct {
-		name  string
-		shape []int
-		group Group
-		dst   *Span
-	}
-	var entries []entry
+	var specs []TensorSpec
 	add := func(dst *Span, g Group, name string, shape ...int) {
-		entries = append(entries, entry{name, shape, g, dst})
+		specs = append(specs, TensorSpec{Name: name, Shape: shape, Group: g, Dst: dst})
 	}
 	D, Dd, L, PD := c.HiddenSize, c.DecoderHiddenSize, c.NumPatches(), c.PatchDim()
 	s := Spans{Enc: make([]BlockSpans, c.NumHiddenLayers), Dec: make([]BlockSpans, c.DecoderNumHiddenLayers)}
@@ -131,33 +123,10 @@ func NewLayout(c Config) *Layout {
 	add(&s.PredW, GroupDecay, "decoder.decoder_pred.weight", PD, Dd)
 	add(&s.PredB, GroupNoDecay, "decoder.decoder_pred.bias", PD)
 
-	// Place group by group, keeping the declaration order inside a group.
-	lay := &Layout{index: make(map[string]int, len(entries))}
-	off := 0
-	for g := Group(0); g < numGroups; g++ {
-		start := off
-		for _, e := range entries {
-			if e.group != g {
-				continue
-			}
-			n := 1
-			for _, d := range e.shape {
-				n *= d
-			}
-			t := Tensor{Name: e.name, Shape: e.shape, Span: Span{off, n}, Group: g}
-			lay.index[e.name] = len(lay.Tensors)
-			lay.Tensors = append(lay.Tensors, t)
-			if e.dst != nil {
-				*e.dst = t.Span
-			}
-			off += n
-		}
-		lay.Groups[g] = Span{start, off - start}
-	}
-	lay.Total = off
+	lay := &Layout{Placement: Place(specs)}
 	fuse := func(b *BlockSpans, prefix string) {
-		q := lay.Tensors[lay.index[prefix+"attention.attention.query.weight"]].Span
-		qb := lay.Tensors[lay.index[prefix+"attention.attention.query.bias"]].Span
+		q, _ := lay.Lookup(prefix + "attention.attention.query.weight")
+		qb, _ := lay.Lookup(prefix + "attention.attention.query.bias")
 		b.QKVW = Span{q.Off, 3 * q.Len}
 		b.QKVB = Span{qb.Off, 3 * qb.Len}
 	}
@@ -169,26 +138,6 @@ func NewLayout(c Config) *Layout {
 	}
 	lay.Spans = s
 	return lay
-}
-
-// Lookup returns the tensor with the given Hugging Face name.
-func (l *Layout) Lookup(name string) (Tensor, bool) {
-	i, ok := l.index[name]
-	if !ok {
-		return Tensor{}, false
-	}
-	return l.Tensors[i], true
-}
-
-// Trainable reports the tensors AdamW updates (every group but frozen).
-func (l *Layout) Trainable() []Tensor {
-	var out []Tensor
-	for _, t := range l.Tensors {
-		if t.Group != GroupFrozen {
-			out = append(out, t)
-		}
-	}
-	return out
 }
 
 // String summarises the layout.

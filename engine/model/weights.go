@@ -298,7 +298,7 @@ func addViTPrefix(tensors map[string]HostTensor) map[string]HostTensor {
 // fillSlots copies every slot's tensor into params and reports all
 // problems together.
 func fillSlots(params []float32, tensors map[string]HostTensor, slots []slot, cfg Config) error {
-	var missing, misshaped, unexpected, nonFinite []string
+	var probs LoadProblems
 	used := make(map[string]bool, len(slots))
 	for _, s := range slots {
 		used[s.name] = true
@@ -308,15 +308,10 @@ func fillSlots(params []float32, tensors map[string]HostTensor, slots []slot, cf
 				copy(params[s.span.Off:s.span.Off+s.span.Len], s.fixed)
 				continue
 			}
-			missing = append(missing, s.name)
+			probs.Missing = append(probs.Missing, s.name)
 			continue
 		}
-		if t.IsInt() || !slices.Equal(t.Shape, s.shape) || len(t.F32) != s.span.Len {
-			misshaped = append(misshaped, describeMismatch(s, t))
-			continue
-		}
-		if bad := countNonFinite(t.F32); bad > 0 {
-			nonFinite = append(nonFinite, fmt.Sprintf("%s (%d of %d values)", s.name, bad, len(t.F32)))
+		if !probs.Accept(s.name, s.shape, t) {
 			continue
 		}
 		src := t.F32
@@ -327,24 +322,10 @@ func fillSlots(params []float32, tensors map[string]HostTensor, slots []slot, cf
 	}
 	for name := range tensors {
 		if !used[name] {
-			unexpected = append(unexpected, name)
+			probs.Unexpected = append(probs.Unexpected, name)
 		}
 	}
-	var errs []error
-	report := func(kind string, list []string) {
-		if len(list) > 0 {
-			slices.Sort(list)
-			errs = append(errs, fmt.Errorf("%d %s: %s", len(list), kind, joinCapped(list, maxListed)))
-		}
-	}
-	report("missing", missing)
-	report("mis-shaped", misshaped)
-	report("unexpected", unexpected)
-	report("with NaN or infinite values", nonFinite)
-	if 2*(len(missing)+len(misshaped)) > len(slots) {
-		errs = append(errs, errors.New("most tensors do not fit: does the config match the weights?"))
-	}
-	return errors.Join(errs...)
+	return probs.Err(len(slots))
 }
 
 // countNonFinite counts the NaN and infinite values of v.
@@ -356,14 +337,6 @@ func countNonFinite(v []float32) int {
 		}
 	}
 	return n
-}
-
-// describeMismatch says how a tensor differs from its slot.
-func describeMismatch(s slot, t HostTensor) string {
-	if t.IsInt() {
-		return fmt.Sprintf("%s int64 (want float)", s.name)
-	}
-	return fmt.Sprintf("%s %v (want %v)", s.name, t.Shape, s.shape)
 }
 
 // ParamsToHF returns the parameters as Hugging Face named tensors (copies,

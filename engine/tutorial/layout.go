@@ -35,11 +35,8 @@ type Spans struct {
 // decayed, vectors not, the tensors the MAE does not use (encoder.cls_token,
 // encoder.mlp_head.*) frozen.
 type Layout struct {
-	Tensors []model.Tensor
-	Total   int
-	Groups  [3]model.Span // indexed by model.GroupDecay, GroupNoDecay, GroupFrozen
-	Spans   Spans
-	index   map[string]int
+	model.Placement
+	Spans Spans
 }
 
 // Alias prefixes: MAE.patch_to_emb is nn.Sequential(*encoder.to_patch_embedding[1:]),
@@ -51,15 +48,13 @@ const (
 
 // NewLayout builds the layout of a validated configuration.
 func NewLayout(c Config) *Layout {
-	type entry struct {
-		name   string
-		shape  []int
-		frozen bool
-		dst    *model.Span
-	}
-	var entries []entry
+	var specs []model.TensorSpec
 	add := func(dst *model.Span, name string, shape ...int) {
-		entries = append(entries, entry{name, shape, false, dst})
+		g := model.GroupNoDecay
+		if len(shape) >= 2 {
+			g = model.GroupDecay
+		}
+		specs = append(specs, model.TensorSpec{Name: name, Shape: shape, Group: g, Dst: dst})
 	}
 	D, Dd, L, PD := c.Dim, c.DecoderDim, c.NumPatches(), c.PatchDim()
 	s := Spans{Enc: make([]BlockSpans, c.Depth), Dec: make([]BlockSpans, c.DecoderDepth)}
@@ -107,59 +102,13 @@ func NewLayout(c Config) *Layout {
 	add(&s.DecPos, "decoder_pos_emb.weight", L+1, Dd)
 	add(&s.PixW, "to_pixels.weight", PD, Dd)
 	add(&s.PixB, "to_pixels.bias", PD)
-	entries = append(entries,
-		entry{"encoder.cls_token", []int{1, 1, D}, true, &s.Cls},
-		entry{"encoder.mlp_head.weight", []int{c.NumClasses, D}, true, &s.HeadW},
-		entry{"encoder.mlp_head.bias", []int{c.NumClasses}, true, &s.HeadB})
-
-	group := func(e entry) model.Group {
-		switch {
-		case e.frozen:
-			return model.GroupFrozen
-		case len(e.shape) >= 2:
-			return model.GroupDecay
-		}
-		return model.GroupNoDecay
-	}
-	lay := &Layout{index: make(map[string]int, len(entries))}
-	off := 0
-	for _, g := range []model.Group{model.GroupDecay, model.GroupNoDecay, model.GroupFrozen} {
-		start := off
-		for _, e := range entries {
-			if group(e) != g {
-				continue
-			}
-			t := model.Tensor{Name: e.name, Shape: e.shape, Span: model.Span{Off: off, Len: model.NumElements(e.shape)}, Group: g}
-			lay.index[e.name] = len(lay.Tensors)
-			lay.Tensors = append(lay.Tensors, t)
-			*e.dst = t.Span
-			off += t.Len
-		}
-		lay.Groups[g] = model.Span{Off: start, Len: off - start}
-	}
-	lay.Total = off
-	lay.Spans = s
+	specs = append(specs,
+		model.TensorSpec{Name: "encoder.cls_token", Shape: []int{1, 1, D}, Group: model.GroupFrozen, Dst: &s.Cls},
+		model.TensorSpec{Name: "encoder.mlp_head.weight", Shape: []int{c.NumClasses, D}, Group: model.GroupFrozen, Dst: &s.HeadW},
+		model.TensorSpec{Name: "encoder.mlp_head.bias", Shape: []int{c.NumClasses}, Group: model.GroupFrozen, Dst: &s.HeadB})
+	lay := &Layout{Placement: model.Place(specs)}
+	lay.Spans = s // after Place, which writes the spans into s
 	return lay
-}
-
-// Lookup returns the tensor with the given (canonical) key.
-func (l *Layout) Lookup(name string) (model.Tensor, bool) {
-	i, ok := l.index[name]
-	if !ok {
-		return model.Tensor{}, false
-	}
-	return l.Tensors[i], true
-}
-
-// Trainable lists the tensors that get a gradient and AdamW updates.
-func (l *Layout) Trainable() []model.Tensor {
-	var out []model.Tensor
-	for _, t := range l.Tensors {
-		if t.Group != model.GroupFrozen {
-			out = append(out, t)
-		}
-	}
-	return out
 }
 
 // String summarises the layout.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"webmae/engine/backend"
+	"webmae/engine/mae"
 	"webmae/engine/model"
 )
 
@@ -57,11 +58,8 @@ type Pass struct {
 func (m *Model) NewPass(b, k int) (*Pass, error) {
 	c := m.Config
 	l := c.NumPatches()
-	if b < 1 {
-		return nil, fmt.Errorf("new pass: batch %d < 1", b)
-	}
-	if k < 1 || k >= l {
-		return nil, fmt.Errorf("new pass: keeping %d of %d patches: need 1 <= keep < %d", k, l, l)
+	if err := mae.CheckPassShape(b, k, l); err != nil {
+		return nil, err
 	}
 	kn := m.K
 	f := func(n int) backend.View { return backend.Whole(kn.NewBuffer(n)) }
@@ -136,28 +134,6 @@ func (p *Pass) SetInputs(images []float32, mk model.Masking) error {
 	return nil
 }
 
-// linear is y = x W^T (+ b) for rows of x; an empty bias span means none.
-func (p *Pass) linear(y, x backend.View, w, bias model.Span, rows, in, out int, accumulate bool) {
-	var b backend.View
-	if bias.Len > 0 {
-		b = p.m.P(bias)
-	}
-	p.m.K.MatMul(y, x, p.m.P(w), b, backend.MatMul{M: rows, N: out, K: in, TransB: true, Accumulate: accumulate})
-}
-
-// linearBackward computes dW = dy^T x, db = colsum(dy) (when there is a
-// bias) and, unless dx is empty, dx = dy W (accumulated when accumulate).
-func (p *Pass) linearBackward(dx, dy, x backend.View, w, bias model.Span, rows, in, out int, accumulate bool) {
-	k := p.m.K
-	k.MatMul(p.m.G(w), dy, x, backend.View{}, backend.MatMul{M: out, N: in, K: rows, TransA: true})
-	if bias.Len > 0 {
-		k.ColumnSum(p.m.G(bias), dy, rows, false)
-	}
-	if !dx.Empty() {
-		k.MatMul(dx, dy, p.m.P(w), backend.View{}, backend.MatMul{M: rows, N: in, K: out, Accumulate: accumulate})
-	}
-}
-
 // Forward runs the encoder, decoder and loss on the inputs set by
 // SetInputs; read the results with Loss and Prediction.
 func (p *Pass) Forward() {
@@ -169,7 +145,7 @@ func (p *Pass) Forward() {
 
 	k.Patchify(p.patches, p.images, p.B, c.Channels, c.ImageSize, c.ImageSize, c.PatchSize)
 	k.LayerNorm(p.pln, p.pMean1, p.pRstd1, p.patches, m.P(s.PatchLN1W), m.P(s.PatchLN1B), rd, PD, eps)
-	p.linear(p.plin, p.pln, s.PatchW, s.PatchB, rd, PD, D, false)
+	m.Linear(p.plin, p.pln, s.PatchW, s.PatchB, rd, PD, D, false)
 	k.LayerNorm(p.emb, p.pMean2, p.pRstd2, p.plin, m.P(s.PatchLN2W), m.P(s.PatchLN2B), rd, D, eps)
 	k.AddBroadcast(p.emb, m.P(s.Pos).Sub(D, l*D), p.B)
 	k.GatherTokens(p.encPad, p.emb, p.first, p.keep, 1, rd, re, D)
@@ -180,7 +156,7 @@ func (p *Pass) Forward() {
 	k.LayerNorm(encOut, p.encMean, p.encRstd, p.enc[len(p.enc)-1].out, m.P(s.NormW), m.P(s.NormB), re, D, eps)
 
 	if c.EncToDec() {
-		p.linear(p.decInPad.Sub(Dd, re*Dd), encOut, s.EncToDecW, s.EncToDecB, re, D, Dd, false)
+		m.Linear(p.decInPad.Sub(Dd, re*Dd), encOut, s.EncToDecW, s.EncToDecB, re, D, Dd, false)
 	}
 	k.Unshuffle(p.decSeqPad, p.decInPad, m.P(s.MaskToken), p.restore, 1, rd, re, Dd)
 	k.AddBroadcast(p.dec[0].x, m.P(s.DecPos).Sub(0, l*Dd), p.B)
@@ -188,25 +164,25 @@ func (p *Pass) Forward() {
 		p.blockForward(&p.dec[i])
 	}
 	k.LayerNorm(p.decOut, p.decMean, p.decRstd, p.dec[len(p.dec)-1].out, m.P(s.DecNormW), m.P(s.DecNormB), rd, Dd, eps)
-	p.linear(p.predPad.Sub(PD, rd*PD), p.decOut, s.PixW, s.PixB, rd, Dd, PD, false)
+	m.Linear(p.predPad.Sub(PD, rd*PD), p.decOut, s.PixW, s.PixB, rd, Dd, PD, false)
 	k.MaskedMSE(p.loss, p.predPad, p.patches, p.mask, 1, rd, PD, p.numMasked)
 }
 
 func (p *Pass) blockForward(a *blockActs) {
 	k, m, w := p.m.K, p.m, a.params
 	k.LayerNorm(a.ln1, a.mean1, a.rstd1, a.x, m.P(w.LN1W), m.P(w.LN1B), a.rows, a.d, LayerNormEps)
-	p.linear(a.qkv, a.ln1, w.QKVW, model.Span{}, a.rows, a.d, 3*a.inner, false)
+	m.Linear(a.qkv, a.ln1, w.QKVW, model.Span{}, a.rows, a.d, 3*a.inner, false)
 	k.Attention(a.att, a.probs, a.qkv, p.B, a.t, a.heads, a.inner/a.heads)
 	k.Copy(a.mid, a.x)
 	if w.Proj {
-		p.linear(a.mid, a.att, w.OutW, w.OutB, a.rows, a.inner, a.d, true)
+		m.Linear(a.mid, a.att, w.OutW, w.OutB, a.rows, a.inner, a.d, true)
 	} else {
 		k.Add(a.mid, a.att)
 	}
 	k.LayerNorm(a.ln2, a.mean2, a.rstd2, a.mid, m.P(w.LN2W), m.P(w.LN2B), a.rows, a.d, LayerNormEps)
 	k.MatMulGELU(a.hidden, a.act, a.ln2, m.P(w.FC1W), m.P(w.FC1B), backend.MatMul{M: a.rows, N: a.hdim, K: a.d, TransB: true})
 	k.Copy(a.out, a.mid)
-	p.linear(a.out, a.act, w.FC2W, w.FC2B, a.rows, a.hdim, a.d, true)
+	m.Linear(a.out, a.act, w.FC2W, w.FC2B, a.rows, a.hdim, a.d, true)
 }
 
 // blockBackward turns dres, the gradient of the block output, into the
@@ -217,19 +193,19 @@ func (p *Pass) blockBackward(a *blockActs, dres backend.View) {
 	dln, dqkv, dhid, dact := p.dln.Sub(0, n), p.dqkv.Sub(0, 3*ni), p.dhid.Sub(0, nh), p.dact.Sub(0, nh)
 
 	// FeedForward: out = mid + net.4(gelu(net.1(net.0(mid)))).
-	p.linearBackward(dact, dres, a.act, w.FC2W, w.FC2B, a.rows, a.hdim, a.d, false)
+	m.LinearBackward(dact, dres, a.act, w.FC2W, w.FC2B, a.rows, a.hdim, a.d, false)
 	k.GELUBackward(dhid, dact, a.hidden)
-	p.linearBackward(dln, dhid, a.ln2, w.FC1W, w.FC1B, a.rows, a.d, a.hdim, false)
+	m.LinearBackward(dln, dhid, a.ln2, w.FC1W, w.FC1B, a.rows, a.d, a.hdim, false)
 	k.LayerNormBackward(dres, m.G(w.LN2W), m.G(w.LN2B), dln, a.mid, a.mean2, a.rstd2, m.P(w.LN2W), a.rows, a.d, true)
 
 	// Attention: mid = x + to_out(attn(to_qkv(norm(x)))).
 	datt := dres // to_out is the identity: inner == d
 	if w.Proj {
 		datt = p.datt.Sub(0, ni)
-		p.linearBackward(datt, dres, a.att, w.OutW, w.OutB, a.rows, a.inner, a.d, false)
+		m.LinearBackward(datt, dres, a.att, w.OutW, w.OutB, a.rows, a.inner, a.d, false)
 	}
 	k.AttentionBackward(dqkv, datt, a.qkv, a.probs, p.B, a.t, a.heads, a.inner/a.heads)
-	p.linearBackward(dln, dqkv, a.ln1, w.QKVW, model.Span{}, a.rows, a.d, 3*a.inner, false)
+	m.LinearBackward(dln, dqkv, a.ln1, w.QKVW, model.Span{}, a.rows, a.d, 3*a.inner, false)
 	k.LayerNormBackward(dres, m.G(w.LN1W), m.G(w.LN1B), dln, a.x, a.mean1, a.rstd1, m.P(w.LN1W), a.rows, a.d, true)
 }
 
@@ -245,7 +221,7 @@ func (p *Pass) Backward() {
 
 	k.MaskedMSEBackward(p.dpredPad, p.predPad, p.patches, p.mask, 1, rd, PD, p.numMasked, 1)
 	dn := p.dln.Sub(0, rd*Dd)
-	p.linearBackward(dn, p.dpredPad.Sub(PD, rd*PD), p.decOut, s.PixW, s.PixB, rd, Dd, PD, false)
+	m.LinearBackward(dn, p.dpredPad.Sub(PD, rd*PD), p.decOut, s.PixW, s.PixB, rd, Dd, PD, false)
 	dseq := p.ddecSeqPad.Sub(Dd, rd*Dd)
 	k.LayerNormBackward(dseq, m.G(s.DecNormW), m.G(s.DecNormB), dn, p.dec[len(p.dec)-1].out, p.decMean, p.decRstd, m.P(s.DecNormW), rd, Dd, false)
 	for i := len(p.dec) - 1; i >= 0; i-- {
@@ -258,7 +234,7 @@ func (p *Pass) Backward() {
 	dEncOut := p.ddecInPad.Sub(Dd, re*Dd) // enc_to_dec is the identity: D == Dd
 	if c.EncToDec() {
 		dEncOut = p.dln.Sub(0, re*D)
-		p.linearBackward(dEncOut, p.ddecInPad.Sub(Dd, re*Dd), p.encOutPad.Sub(D, re*D), s.EncToDecW, s.EncToDecB, re, D, Dd, false)
+		m.LinearBackward(dEncOut, p.ddecInPad.Sub(Dd, re*Dd), p.encOutPad.Sub(D, re*D), s.EncToDecW, s.EncToDecB, re, D, Dd, false)
 	}
 	dres := p.dencPad.Sub(D, re*D)
 	k.LayerNormBackward(dres, m.G(s.NormW), m.G(s.NormB), dEncOut, p.enc[len(p.enc)-1].out, p.encMean, p.encRstd, m.P(s.NormW), re, D, false)
@@ -269,7 +245,7 @@ func (p *Pass) Backward() {
 	k.ColumnSum(m.G(s.Pos).Sub(D, l*D), p.demb, p.B, false)
 	k.Zero(m.G(s.Pos).Sub(0, D))
 	k.LayerNormBackward(p.dlin, m.G(s.PatchLN2W), m.G(s.PatchLN2B), p.demb, p.plin, p.pMean2, p.pRstd2, m.P(s.PatchLN2W), rd, D, false)
-	p.linearBackward(p.dpln, p.dlin, p.pln, s.PatchW, s.PatchB, rd, PD, D, false)
+	m.LinearBackward(p.dpln, p.dlin, p.pln, s.PatchW, s.PatchB, rd, PD, D, false)
 	k.LayerNormBackward(p.dscr, m.G(s.PatchLN1W), m.G(s.PatchLN1B), p.dpln, p.patches, p.pMean1, p.pRstd1, m.P(s.PatchLN1W), rd, PD, false)
 }
 

@@ -1,7 +1,6 @@
 package tutorial
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,18 +12,17 @@ import (
 	"webmae/engine/model"
 )
 
-// maxListed bounds how many tensor names one error lists.
-const maxListed = 8
-
 // LoadWeights fills a flat parameter buffer from a state_dict under the
 // tutorial's keys. The patch embedding may come under its canonical keys
 // (encoder.to_patch_embedding.{1,2,3}.*), its alias (patch_to_emb.{0,1,2}.*)
 // or both, which must then be equal. Every other key must be in the
-// layout with its shape; missing, mis-shaped and unexpected tensors are
-// reported together.
+// layout with its shape and hold finite values; missing, mis-shaped,
+// unexpected and non-finite tensors are reported together
+// (model.LoadProblems).
 func LoadWeights(tensors map[string]model.HostTensor, lay *Layout) ([]float32, error) {
 	params := make([]float32, lay.Total)
-	var missing, misshaped, unexpected, conflicting []string
+	var probs model.LoadProblems
+	var conflicting []string
 	used := make(map[string]bool, len(tensors))
 	for _, t := range lay.Tensors {
 		name := t.Name
@@ -40,37 +38,22 @@ func LoadWeights(tensors map[string]model.HostTensor, lay *Layout) ([]float32, e
 			}
 		}
 		if !ok {
-			missing = append(missing, t.Name)
+			probs.Missing = append(probs.Missing, t.Name)
 			continue
 		}
 		used[name] = true
-		if src.IsInt() || !slices.Equal(src.Shape, t.Shape) {
-			misshaped = append(misshaped, describeMismatch(name, t.Shape, src))
-			continue
+		if probs.Accept(name, t.Shape, src) {
+			copy(params[t.Off:t.Off+t.Len], src.F32)
 		}
-		copy(params[t.Off:t.Off+t.Len], src.F32)
 	}
 	for name := range tensors {
 		if !used[name] {
-			unexpected = append(unexpected, name)
+			probs.Unexpected = append(probs.Unexpected, name)
 		}
 	}
-	var errs []error
-	report := func(kind string, list []string) {
-		if len(list) > 0 {
-			slices.Sort(list)
-			errs = append(errs, fmt.Errorf("%d %s: %s", len(list), kind, joinCapped(list)))
-		}
-	}
-	report("missing", missing)
-	report("mis-shaped", misshaped)
-	report("unexpected", unexpected)
-	report("aliases that differ from their encoder.to_patch_embedding tensor", conflicting)
-	if 2*(len(missing)+len(misshaped)) > len(lay.Tensors) {
-		errs = append(errs, errors.New("most tensors do not fit: does the config match the weights?"))
-	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("tutorial weights: %w", errors.Join(errs...))
+	probs.Add("aliases that differ from their encoder.to_patch_embedding tensor", conflicting)
+	if err := probs.Err(len(lay.Tensors)); err != nil {
+		return nil, fmt.Errorf("tutorial weights: %w", err)
 	}
 	return params, nil
 }
@@ -83,20 +66,6 @@ func aliasOf(name string) string {
 		return ""
 	}
 	return aliasPatchPrefix + string(rest[0]-1) + rest[1:]
-}
-
-func describeMismatch(name string, want []int, t model.HostTensor) string {
-	if t.IsInt() {
-		return fmt.Sprintf("%s int64 (want float)", name)
-	}
-	return fmt.Sprintf("%s %v (want %v)", name, t.Shape, want)
-}
-
-func joinCapped(items []string) string {
-	if len(items) <= maxListed {
-		return strings.Join(items, ", ")
-	}
-	return strings.Join(items[:maxListed], ", ") + fmt.Sprintf(" and %d more", len(items)-maxListed)
 }
 
 // ParamsToTensors splits a flat buffer into the tutorial's tensors under

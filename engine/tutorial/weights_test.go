@@ -3,6 +3,7 @@ package tutorial
 import (
 	"bytes"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -81,6 +82,11 @@ func TestLoadWeightsErrors(t *testing.T) {
 			m["mask_token"] = model.HostTensor{Shape: []int{47}, F32: make([]float32, 47)}
 		}), "mask_token [47] (want [48])"},
 		{"unexpected", edit(func(m map[string]model.HostTensor) { m["extra"] = m["mask_token"] }), "1 unexpected: extra"},
+		{"non-finite", edit(func(m map[string]model.HostTensor) {
+			v := make([]float32, 48)
+			v[3], v[7] = float32(math.NaN()), float32(math.Inf(-1))
+			m["mask_token"] = model.HostTensor{Shape: []int{48}, F32: v}
+		}), "1 with NaN or infinite values: mask_token (2 of 48 values)"},
 		{"conflicting alias", edit(func(m map[string]model.HostTensor) {
 			m["patch_to_emb.1.bias"] = model.HostTensor{Shape: []int{64}, F32: make([]float32, 64)}
 		}), "differ from their encoder.to_patch_embedding tensor: patch_to_emb.1.bias"},
@@ -121,4 +127,32 @@ func TestWriteWeightsRoundTrip(t *testing.T) {
 	if err != nil || !slices.Equal(got, params) {
 		t.Fatalf("round trip differs: %v", err)
 	}
+}
+
+// FuzzReadWeights: ReadWeights never panics on a small layout, and what it
+// accepts fills the layout with finite values.
+func FuzzReadWeights(f *testing.F) {
+	cfg := smallConfigs()[1]
+	lay := NewLayout(cfg)
+	params := make([]float32, lay.Total)
+	Init(lay, params, 1)
+	var buf bytes.Buffer
+	if err := WriteWeights(&buf, cfg, lay, params); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(buf.Bytes())
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, err := ReadWeights(data, lay)
+		if err != nil {
+			return
+		}
+		if len(got) != lay.Total {
+			t.Fatalf("%d values for a layout of %d", len(got), lay.Total)
+		}
+		for i, v := range got {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				t.Fatalf("value %d is %v", i, v)
+			}
+		}
+	})
 }

@@ -43,6 +43,7 @@ test-fuzz:
 	$(GO) test ./engine/model -run '^$$' -fuzz '^FuzzParseConfig$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./engine/model -run '^$$' -fuzz '^FuzzReadPyTorch$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./engine/tutorial -run '^$$' -fuzz '^FuzzParseConfig$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./engine/tutorial -run '^$$' -fuzz '^FuzzReadWeights$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
 	$(GO) test ./engine/train -run '^$$' -fuzz '^FuzzReadIDX$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./engine/train -run '^$$' -fuzz '^FuzzDecodeImage$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./engine/train -run '^$$' -fuzz '^FuzzCheckpointMeta$$' -fuzztime $(FUZZTIME)

@@ -22,16 +22,16 @@ const gpuOpenTimeout = 60 * time.Second
 // describes the backend and the adapter (or why WebGPU is not used).
 func chooseBackend() (k backend.Kernels, backendText, adapterText string) {
 	if u, err := url.Parse(js.Global().Get("location").Get("href").String()); err == nil && u.Query().Get("backend") == "cpu" {
-		return cpuBackend(), cpuText(), "WebGPU not used: the page was opened with ?backend=cpu"
+		return cpuBackend(), cpuBackendText, cpuNote("WebGPU not used: the page was opened with ?backend=cpu")
 	}
 	if !js.Global().Get("navigator").Get("gpu").Truthy() {
-		return cpuBackend(), cpuText(), "no WebGPU in this browser"
+		return cpuBackend(), cpuBackendText, cpuNote("no WebGPU in this browser")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), gpuOpenTimeout)
 	defer cancel()
 	b, err := gpu.New(ctx)
 	if err != nil {
-		return cpuBackend(), cpuText(), fmt.Sprintf("WebGPU unavailable (%v)", err)
+		return cpuBackend(), cpuBackendText, cpuNote(fmt.Sprintf("WebGPU unavailable (%v)", err))
 	}
 	return b, "WebGPU backend", describeAdapter(b.Info())
 }
@@ -86,11 +86,11 @@ func (y *yielding) AdamWStep(params, grads, m, v backend.View, h backend.AdamW) 
 
 const cpuBackendText = "CPU backend (Go wasm)"
 
-// cpuText describes the CPU backend chosen at start-up: reconstructions
-// run in the CPU worker unless the URL says ?worker=0 (ui/worker_js.go).
-func cpuText() string {
+// cpuNote is why the CPU backend was chosen, and where it reconstructs:
+// in the CPU worker unless the URL says ?worker=0 (ui/worker_js.go).
+func cpuNote(why string) string {
 	if workerWanted() {
-		return "CPU backend (Go wasm; reconstructions in a Web Worker)"
+		return why + " · reconstructions in a Web Worker"
 	}
-	return cpuBackendText
+	return why
 }

@@ -70,6 +70,8 @@ bench-browser: build web
 	node e2e/bench.mjs preset=micro
 	node e2e/bench.mjs preset=tiny batch=8 steps=2
 	node e2e/bench.mjs config='$(CONFIG_224)' only=recon
+	node e2e/bench.mjs preset=tiny only=cpu
+	node e2e/bench.mjs config='$(CONFIG_224)' only=cpu
 	node e2e/bench-first-recon.mjs --loads 4 --path / --path '/?precompile=0'
 
 # The 224-px default model's shape (patch 16, tiny widths), for /bench.

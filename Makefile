@@ -47,6 +47,7 @@ test-fuzz:
 	$(GO) test ./engine/train -run '^$$' -fuzz '^FuzzDecodeImage$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./engine/train -run '^$$' -fuzz '^FuzzCheckpointMeta$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./engine/recon -run '^$$' -fuzz '^FuzzParsePreprocessor$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/workermsg -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
 
 # Browser tests: Playwright (playwright-core) driving Debian's chromium,
 # headless, WebGPU on SwiftShader; screenshots land in e2e/artifacts/.

@@ -5,10 +5,11 @@
 // 'longtask'). The worker's pixels equal those of the CPU backend computing
 // in the page (?worker=0) exactly: the same Go code and float32 operations
 // on the same inputs, single-threaded in both, so the tolerance is zero.
+// The service worker caches the worker: a reload offline reconstructs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
-import { baseURL, chromiumArgs, open, ready, seq, nextRecon, pixels, shot, text } from '../lib.mjs';
+import { chromiumArgs, FIRST_RECON_MS, open, ready, seq, nextRecon, pixels, shot, text } from '../lib.mjs';
 
 const LONG_TASK_MS = 100;
 let browser;
@@ -73,6 +74,14 @@ test('without WebGPU the reconstruction runs in the worker and the page never bl
     return false;
   }, null, { timeout: 60_000, polling: 1000 });
   assert.deepEqual(page.errors, []);
+  // Offline, the reloaded page starts the worker from that cache.
+  await page.context().setOffline(true);
+  await page.reload();
+  await page.waitForSelector('[data-testid=canvas-recon]:not([data-seq="0"])', { timeout: FIRST_RECON_MS });
+  assert.match(await text(page, 'backend'), /reconstructions in a Web Worker$/);
+  await reroll(page);
+  const unexpected = page.errors.filter((e) => !/ServiceWorker|service worker|Failed to fetch|ERR_INTERNET_DISCONNECTED|Failed to load resource/i.test(e));
+  assert.deepEqual(unexpected, [], 'offline');
   await page.context().close();
 
   // The same reconstructions computed in the page: the same pixels.

@@ -90,7 +90,7 @@ const cpuBackendText = "CPU backend (Go wasm)"
 // in the CPU worker unless the URL says ?worker=0 (ui/worker_js.go).
 func cpuNote(why string) string {
 	if workerWanted() {
-		return why + " · reconstructions in a Web Worker"
+		return why + workerNote
 	}
 	return why
 }

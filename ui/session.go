@@ -73,12 +73,15 @@ func (s *session) reconWorker() {
 		var out reconOutput
 		err := s.do(func(backend.Kernels) (err error) {
 			if s.worker.takes(j) {
-				if out, err = s.worker.run(j); !workerFailed(err) {
+				out, err = s.worker.run(j)
+				gone := workerFailed(err)
+				if gone == nil {
 					return err
 				}
 				// The worker is gone: say so once and compute in the page.
 				s.worker = nil
-				showError(s.ctx, fmt.Sprintf("%v; reconstructing in the page instead, which pauses the page while one runs.", err))
+				dropWorkerNote(s.ctx)
+				showError(s.ctx, fmt.Sprintf("%v; reconstructing in the page instead, which pauses the page while one runs.", gone))
 			}
 			out, err = j.run()
 			return err

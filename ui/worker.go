@@ -3,6 +3,9 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"strings"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"webmae/engine/mae"
 	"webmae/engine/recon"
@@ -163,9 +166,27 @@ func (r *workerRecon) run(j reconJob) (reconOutput, error) {
 	return j.output(res, note)
 }
 
-// workerFailed reports whether err means the worker itself is gone (not
-// a refused request): the page then computes in the page.
-func workerFailed(err error) bool {
+// workerFailed returns the worker's failure in err, nil when err is not
+// one (no error, or a refused request): after a failure the page
+// computes in the page.
+func workerFailed(err error) *workerGone {
 	var g *workerGone
-	return errors.As(err, &g)
+	if errors.As(err, &g) {
+		return g
+	}
+	return nil
+}
+
+// workerNote ends the backend chip's adapter text while the CPU worker
+// reconstructs (cpuNote).
+const workerNote = " · reconstructions in a Web Worker"
+
+// dropWorkerNote takes workerNote off the backend chip (the worker failed).
+func dropWorkerNote(ctx app.Context) {
+	ctx.Dispatch(func(ctx app.Context) {
+		var b backendState
+		ctx.GetState(stateBackend, &b)
+		b.Adapter = strings.TrimSuffix(b.Adapter, workerNote)
+		ctx.SetState(stateBackend, b)
+	})
 }

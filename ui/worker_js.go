@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"sync"
 	"syscall/js"
 	"time"
@@ -69,7 +70,7 @@ func startCPUWorker() (*cpuWorker, error) {
 	c.onError = js.FuncOf(func(_ js.Value, args []js.Value) any {
 		msg := "the CPU worker stopped"
 		if m := args[0].Get("message"); m.Type() == js.TypeString && m.String() != "" {
-			msg = m.String()
+			msg = strings.TrimPrefix(m.String(), "Uncaught Error: ")
 		}
 		args[0].Call("preventDefault") // reported by the page, not as an uncaught error
 		c.fail(errors.New(msg))
@@ -114,6 +115,14 @@ func (c *cpuWorker) fail(err error) {
 	c.worker.Call("terminate")
 }
 
+// close stops the worker and releases the page's callbacks (nothing may
+// be waiting).
+func (c *cpuWorker) close() {
+	c.worker.Call("terminate")
+	c.onMessage.Release()
+	c.onError.Release()
+}
+
 // call sends req (its buffer transferred) and awaits the reply.
 func (c *cpuWorker) call(req workermsg.Message) (workermsg.Message, error) {
 	c.mu.Lock()
@@ -152,7 +161,7 @@ func benchWorkerRecon(cfgJSON []byte, preset string, minTimeMs int) (bench.Resul
 	if err != nil {
 		return bench.Result{}, err
 	}
-	defer c.worker.Call("terminate")
+	defer c.close()
 	args, err := json.Marshal(workermsg.BenchArgs{Config: cfgJSON, Preset: preset, MinReps: 3, MinTimeMs: minTimeMs})
 	if err != nil {
 		return bench.Result{}, err

@@ -94,11 +94,11 @@ func TestWorkerReconMatchesPage(t *testing.T) {
 func TestWorkerErrors(t *testing.T) {
 	_, err := replyOf(workermsg.Message{ID: 1, Op: workermsg.OpError, Text: []byte("model 4 is not loaded in the worker")}.Encode())
 	var we *workerError
-	if !errors.As(err, &we) || workerFailed(err) || err.Error() != "model 4 is not loaded in the worker" {
+	if !errors.As(err, &we) || workerFailed(err) != nil || err.Error() != "model 4 is not loaded in the worker" {
 		t.Errorf("error reply: %v", err)
 	}
 	_, err = replyOf([]byte("junk"))
-	if !workerFailed(err) || !strings.Contains(err.Error(), "the CPU worker failed: not a webmae worker message") {
+	if workerFailed(err) == nil || !strings.Contains(err.Error(), "the CPU worker failed: not a webmae worker message") {
 		t.Errorf("junk reply: %v", err)
 	}
 }

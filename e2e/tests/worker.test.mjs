@@ -114,3 +114,20 @@ test('the worker page on a phone-sized screen', async () => {
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
+
+test('a worker that cannot start: the page says so and reconstructs in the page', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  await context.route('**/web/webmae-worker.wasm', (route) => route.abort());
+  const page = await open(browser, { context });
+  await ready(page, '/?backend=cpu');
+  await page.waitForSelector('[data-testid=error]', { timeout: 30_000 });
+  assert.match(await text(page, 'error'), /^the CPU worker failed: .*webmae-worker\.wasm.*; reconstructing in the page instead/);
+  assert.doesNotMatch(await text(page, 'backend'), /Web Worker/);
+  const n = await seq(page);
+  await page.click('[data-testid=mask-reroll]');
+  await nextRecon(page, n);
+  await shot(page, 'worker-failed');
+  const unexpected = page.errors.filter((e) => !/Failed to load resource|ERR_FAILED/.test(e));
+  assert.deepEqual(unexpected, []);
+  await context.close();
+});

@@ -48,6 +48,7 @@ test-fuzz:
 	$(GO) test ./engine/train -run '^$$' -fuzz '^FuzzDecodeImage$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./engine/train -run '^$$' -fuzz '^FuzzCheckpointMeta$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./engine/recon -run '^$$' -fuzz '^FuzzParsePreprocessor$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/workermsg -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
 
 # Browser tests: Playwright (playwright-core) driving Debian's chromium,
 # headless, WebGPU on SwiftShader; screenshots land in e2e/artifacts/.
@@ -71,6 +72,8 @@ bench-browser: build web
 	node e2e/bench.mjs preset=micro
 	node e2e/bench.mjs preset=tiny batch=8 steps=2
 	node e2e/bench.mjs config='$(CONFIG_224)' only=recon
+	node e2e/bench.mjs preset=tiny only=cpu
+	node e2e/bench.mjs config='$(CONFIG_224)' only=cpu
 	node e2e/bench-first-recon.mjs --loads 4 --path / --path '/?precompile=0'
 
 # The 224-px default model's shape (patch 16, tiny widths), for /bench.

@@ -21,6 +21,13 @@ done
 
 GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" -o public/web/app.wasm ./wasm
 
+# --- the CPU engine's Web Worker (cmd/webmae-worker, started by
+# public/web/webmae-worker.js when the page runs on the CPU backend):
+# precompressed like app.wasm and, being in public/web/, cached by the
+# service worker.
+GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" -o public/web/webmae-worker.wasm ./cmd/webmae-worker
+# --- end CPU worker
+
 # --- WebGPU self-test and bench (ui/selftest.go, ui/bench.go; not committed):
 # the PyTorch reference vectors for /selftest, and TensorFlow.js for the
 # /bench comparison when e2e's devDependencies are installed.
@@ -33,6 +40,14 @@ if [ -f "$tfjs/tfjs/dist/tf.min.js" ] && [ -f "$tfjs/tfjs-backend-webgpu/dist/tf
   cp "$tfjs/tfjs/dist/tf.min.js" "$tfjs/tfjs-backend-webgpu/dist/tf-backend-webgpu.min.js" public/web/vendor/
 fi
 # --- end self-test and bench
+# --- TensorFlow.js's wasm backend (SIMD) for /bench's CPU comparison, when
+# installed: its script and .wasm files beside tf.min.js.
+tfwasm=e2e/node_modules/@tensorflow/tfjs-backend-wasm/dist
+if [ -f "$tfwasm/tf-backend-wasm.min.js" ]; then
+  mkdir -p public/web/vendor
+  cp "$tfwasm/tf-backend-wasm.min.js" "$tfwasm"/tfjs-backend-wasm*.wasm public/web/vendor/
+fi
+# --- end tfjs wasm
 
 if [ "$static" = 1 ]; then
   go run . static -dir public
@@ -55,6 +70,7 @@ while IFS= read -r -d '' f; do
   if [ "$have_brotli" = 1 ]; then
     q=9
     [ "$f" = public/web/app.wasm ] && q=11
+    [ "$f" = public/web/webmae-worker.wasm ] && q=11
     if ! fresh "$f.br" "$f"; then
       brotli -f -q "$q" -o "$f.br.tmp" "$f" && touch -r "$f" "$f.br.tmp" && mv "$f.br.tmp" "$f.br" && keep_if_smaller "$f.br" "$f"
     fi
@@ -73,3 +89,7 @@ if [ -f public/web/app.wasm.br ]; then
 else
   echo "public/web/app.wasm: $raw bytes ($((raw / 1024)) KiB) (brotli not installed: gzip only)"
 fi
+# --- the CPU worker's size
+raw=$(stat -c %s public/web/webmae-worker.wasm)
+br=$( [ -f public/web/webmae-worker.wasm.br ] && stat -c %s public/web/webmae-worker.wasm.br || echo none)
+echo "public/web/webmae-worker.wasm: $raw bytes ($((raw / 1024)) KiB), brotli $br bytes"

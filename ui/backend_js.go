@@ -22,16 +22,16 @@ const gpuOpenTimeout = 60 * time.Second
 // describes the backend and the adapter (or why WebGPU is not used).
 func chooseBackend() (k backend.Kernels, backendText, adapterText string) {
 	if u, err := url.Parse(js.Global().Get("location").Get("href").String()); err == nil && u.Query().Get("backend") == "cpu" {
-		return cpuBackend(), cpuBackendText, "WebGPU not used: the page was opened with ?backend=cpu"
+		return cpuBackend(), cpuBackendText, cpuNote("WebGPU not used: the page was opened with ?backend=cpu")
 	}
 	if !js.Global().Get("navigator").Get("gpu").Truthy() {
-		return cpuBackend(), cpuBackendText, "no WebGPU in this browser"
+		return cpuBackend(), cpuBackendText, cpuNote("no WebGPU in this browser")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), gpuOpenTimeout)
 	defer cancel()
 	b, err := gpu.New(ctx)
 	if err != nil {
-		return cpuBackend(), cpuBackendText, fmt.Sprintf("WebGPU unavailable (%v)", err)
+		return cpuBackend(), cpuBackendText, cpuNote(fmt.Sprintf("WebGPU unavailable (%v)", err))
 	}
 	return b, "WebGPU backend", describeAdapter(b.Info())
 }
@@ -85,3 +85,12 @@ func (y *yielding) AdamWStep(params, grads, m, v backend.View, h backend.AdamW) 
 }
 
 const cpuBackendText = "CPU backend (Go wasm)"
+
+// cpuNote is why the CPU backend was chosen, and where it reconstructs:
+// in the CPU worker unless the URL says ?worker=0 (ui/worker_js.go).
+func cpuNote(why string) string {
+	if workerWanted() {
+		return why + workerNote
+	}
+	return why
+}

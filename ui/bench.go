@@ -33,7 +33,9 @@ import (
 //	mintime=1                seconds each measurement runs at least
 //	sizes=256,512,1024       matmul sizes
 //	only=dispatch,matmul,attention,train,recon   a subset; only=profile
-//	                         times every kernel of one training step
+//	                         times every kernel of one training step;
+//	                         only=cpu: the CPU worker against TensorFlow.js's
+//	                         wasm backend, reconstruction only, no WebGPU
 //	tfjs=0                   skip TensorFlow.js
 //	replay=0                 record with the binding's per-call API instead
 //	                         of the replayed dispatch list (to measure it)
@@ -161,13 +163,13 @@ func parseBenchOptions(q url.Values) (benchOptions, error) {
 		}
 	}
 	o.only = map[string]bool{}
-	for _, m := range []string{"dispatch", "matmul", "attention", "train", "recon", "profile"} {
-		o.only[m] = q.Get("only") == "" && m != "profile"
+	for _, m := range []string{"dispatch", "matmul", "attention", "train", "recon", "profile", "cpu"} {
+		o.only[m] = q.Get("only") == "" && m != "profile" && m != "cpu"
 	}
 	if s := q.Get("only"); s != "" {
 		for _, m := range strings.Split(s, ",") {
 			if _, ok := o.only[m]; !ok {
-				return o, fmt.Errorf("only: unknown measurement %q (want dispatch, matmul, attention, train, recon, profile)", m)
+				return o, fmt.Errorf("only: unknown measurement %q (want dispatch, matmul, attention, train, recon, profile, cpu)", m)
 			}
 			o.only[m] = true
 		}

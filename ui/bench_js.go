@@ -18,6 +18,16 @@ var tfjsBench js.Value
 // loadTfjs evaluates bench_tfjs.js (once), loads TensorFlow.js's scripts
 // through it and starts TensorFlow.js's WebGPU backend.
 func loadTfjs() error {
+	if err := loadTfjsScripts(); err != nil {
+		return err
+	}
+	_, err := tfjsJSON("init")
+	return err
+}
+
+// loadTfjsScripts evaluates bench_tfjs.js (once) and loads TensorFlow.js's
+// scripts through it, starting no backend.
+func loadTfjsScripts() error {
 	if tfjsBench.IsUndefined() {
 		var fns js.Value
 		if err := jsutil.Try(func() { fns = jsutil.Eval(benchTfjsJS).Invoke(js.ValueOf(toAny(benchTfjsScripts))) }); err != nil {
@@ -25,10 +35,7 @@ func loadTfjs() error {
 		}
 		tfjsBench = fns
 	}
-	if _, err := tfjsJSON("load"); err != nil {
-		return err
-	}
-	_, err := tfjsJSON("init")
+	_, err := tfjsJSON("load")
 	return err
 }
 

@@ -8,4 +8,6 @@ import "webmae/engine/bench"
 
 func loadTfjs() error { return errNoBrowser }
 
+func loadTfjsScripts() error { return errNoBrowser }
+
 func tfjsCall(string, ...any) (bench.Result, error) { return bench.Result{}, errNoBrowser }

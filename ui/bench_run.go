@@ -31,6 +31,9 @@ func runBench(q url.Values, haveTfjs bool, emit func(any), status func(string)) 
 	if err != nil {
 		return err
 	}
+	if o.only["cpu"] {
+		return runBenchCPU(o, haveTfjs, emit, status) // the CPU worker against tfjs's wasm backend (worker_bench.go)
+	}
 	ours, err := runOurs(o, emit, status)
 	if err != nil {
 		return err
@@ -183,6 +186,7 @@ func runTfjs(o benchOptions, emit func(any), status func(string)) ([]bench.Resul
 
 // benchTargets are the targets: ours/tfjs speedups.
 var benchTargets = map[string]float64{
+	"reconstruct_cpu":    1, // the CPU worker against tfjs's wasm backend: at least as fast
 	"matmul 512x512x512": 1.5, "matmul 1024x1024x1024": 1.5, "train_step": 3, "reconstruct": 3,
 }
 

@@ -35,11 +35,25 @@
     return {};
   }
 
-  async function init() {
+  // init starts tfjs's backend: webgpu, or wasm (tf-backend-wasm.min.js
+  // and its .wasm files, beside tf.min.js; SIMD, and threads only on a
+  // cross-origin isolated page, which this one is not).
+  async function init(backend = 'webgpu') {
     if (!tf) throw new Error('TensorFlow.js is not loaded (call load first)');
-    const ok = await tf.setBackend('webgpu');
-    if (!ok) throw new Error('tfjs: the webgpu backend did not initialise');
+    if (backend === 'wasm' && !tf.wasm) {
+      const dir = scripts[0].replace(/[^/]*$/, '');
+      await addScript(dir + 'tf-backend-wasm.min.js');
+      if (!tf.wasm) throw new Error('tfjs: tf-backend-wasm.min.js did not define tf.wasm');
+      tf.wasm.setWasmPaths(dir);
+    }
+    const ok = await tf.setBackend(backend);
+    if (!ok) throw new Error(`tfjs: the ${backend} backend did not initialise`);
     await tf.ready();
+    if (backend === 'wasm') {
+      const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+      const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
+      return { backend: backendName(), note: `SIMD ${simd ? 'on' : 'off'}, threads ${threads ? 'on' : 'off'}` };
+    }
     try {
       const a = tf.backend().adapterInfo;
       if (a) adapter = [a.vendor, a.architecture].filter(Boolean).join(' ');

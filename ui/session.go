@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"sync"
 	"time"
 
@@ -15,10 +16,11 @@ import (
 // (by the CPU after a WebGPU device loss) only under the same lock.
 // Components find it in the stateSession state.
 type session struct {
-	ctx   app.Context // the page's mount context, for work finished asynchronously
-	mu    sync.Mutex
-	k     backend.Kernels
-	queue reconQueue
+	ctx    app.Context // the page's mount context, for work finished asynchronously
+	mu     sync.Mutex
+	k      backend.Kernels
+	worker *workerRecon // the CPU engine's Web Worker, with the CPU backend; nil otherwise
+	queue  reconQueue
 }
 
 // sessionRef is the value of stateSession (go-app copies state values, so
@@ -38,6 +40,9 @@ func (s *session) setBackend(k backend.Kernels) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.k = k
+	if s.worker == nil {
+		s.worker = startWorkerFor(k)
+	}
 }
 
 // lost reports whether err means the WebGPU device is gone and, if so,
@@ -67,6 +72,17 @@ func (s *session) reconWorker() {
 		}
 		var out reconOutput
 		err := s.do(func(backend.Kernels) (err error) {
+			if s.worker.takes(j) {
+				out, err = s.worker.run(j)
+				gone := workerFailed(err)
+				if gone == nil {
+					return err
+				}
+				// The worker is gone: say so once and compute in the page.
+				s.worker = nil
+				dropWorkerNote(s.ctx)
+				showError(s.ctx, fmt.Sprintf("%v; reconstructing in the page instead, which pauses the page while one runs.", gone))
+			}
 			out, err = j.run()
 			return err
 		})

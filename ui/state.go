@@ -273,8 +273,14 @@ func (j reconJob) run() (reconOutput, error) {
 	if err != nil {
 		return reconOutput{}, err
 	}
+	return j.output(res, note)
+}
+
+// output draws a finished reconstruction's panels.
+func (j reconJob) output(res recon.Result, note string) (reconOutput, error) {
 	out := reconOutput{job: j, res: res, note: note}
 	for i, panel := range res.Panels() {
+		var err error
 		if out.panels[i], err = recon.ToRGBA(panel, res.H, res.W, j.lm.Norm); err != nil {
 			return reconOutput{}, err
 		}

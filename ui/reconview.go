@@ -104,9 +104,17 @@ func (c *reconView) request() {
 	c.ctx.Defer(c.syncSlider)
 	gen := c.requested.Add(1)
 	c.failed = false
-	s.reconstruct(reconJob{lm: lm, pix: pic.Pix, mask: c.mask, done: func(out reconOutput, err error) {
+	job := reconJob{lm: lm, pix: pic.Pix, mask: c.mask, done: func(out reconOutput, err error) {
 		c.ctx.Dispatch(func(ctx app.Context) { c.show(ctx, out, err, gen) })
-	}})
+	}}
+	c.ctx.Async(func() {
+		// The busy overlay first: a CPU reconstruction holds the page's
+		// thread. Only the newest request goes on (one per frame).
+		awaitPaint()
+		if c.requested.Load() == gen {
+			s.reconstruct(job)
+		}
+	})
 }
 
 // busy reports whether a reconstruction is being computed or the first

@@ -77,15 +77,16 @@ func beatsInterpolation(modelPatch, idwPatch []float64) ([]bool, int) {
 }
 
 // unitNote says in one sentence what a masked-patch MSE of the model
-// with normalisation n means.
+// with normalisation n means. Normalised by a data set's own per-channel
+// mean and standard deviation, pixels have mean 0 and variance 1 over
+// that data set, so predicting its mean colour everywhere (0, the grey of
+// the masked view) scores 1 on average over it.
 func unitNote(n recon.Norm) string {
-	const tail = ": 0 is perfect, and filling the masked patches with the mean colour (the grey of the masked view) scores about 1.0"
 	if slices.Equal(n.Mean, recon.ImageNet().Mean) && slices.Equal(n.Std, recon.ImageNet().Std) {
-		return "MSE is in normalised pixel units (each colour channel minus ImageNet's mean, divided by ImageNet's standard deviation)" +
-			tail + " averaged over ImageNet's photos; lower is better."
+		return "Unit: normalised pixels (each colour channel minus ImageNet's mean, divided by its standard deviation); 0 is perfect, and ImageNet's mean colour everywhere (the masked view's grey) scores about 1.0 on ImageNet's photos."
 	}
-	return fmt.Sprintf("MSE is in normalised pixel units (each channel minus the model's mean %s, divided by its standard deviation %s)",
-		listFloats(n.Mean), listFloats(n.Std)) + tail + " on images with those statistics; lower is better."
+	return fmt.Sprintf("Unit: normalised pixels (each channel minus the model's mean %s, divided by its standard deviation %s); 0 is perfect, and that mean colour everywhere (the masked view's grey) scores about 1.0 on images with those statistics.",
+		listFloats(n.Mean), listFloats(n.Std))
 }
 
 // listFloats lists values to three significant digits, "0.5, 0.25".

@@ -132,11 +132,15 @@ func (c *reconView) renderMetrics() app.UI {
 
 // renderBaselines is the same mask's mean-fill and interpolation MSE.
 func (c *reconView) renderBaselines() app.UI {
-	el := app.Span().Attr("data-testid", "recon-baseline")
+	el := app.Span().Class("baselines").Attr("data-testid", "recon-baseline")
 	b := c.baselines
 	if c.result == nil || b == nil || b.Seq != c.drawSeq {
-		return el.Attr("data-ready", "false").Body(app.Text("same mask: mean fill "), app.Strong().Text("…"),
-			app.Text(", interpolation "), app.Strong().Text("…"))
+		pending := "–"
+		if c.result != nil {
+			pending = "…" // being measured
+		}
+		return el.Attr("data-ready", "false").Body(app.Text("same mask: mean fill "), app.Strong().Text(pending),
+			app.Text(", interpolation "), app.Strong().Text(pending))
 	}
 	_, beat := beatsInterpolation(b.ModelPatch, b.IDWPatch)
 	return el.Attr("data-ready", "true").Attr("data-mean", fmt.Sprintf("%.6f", b.Mean)).

@@ -172,7 +172,7 @@ func TestErrorMapRGBA(t *testing.T) {
 }
 
 func TestUnitNoteAndBusyText(t *testing.T) {
-	if s := unitNote(recon.ImageNet()); !strings.Contains(s, "ImageNet's mean") || !strings.Contains(s, "about 1.0") {
+	if s := unitNote(recon.ImageNet()); !strings.Contains(s, "ImageNet's mean colour everywhere") || !strings.Contains(s, "about 1.0") {
 		t.Errorf("ImageNet note: %q", s)
 	}
 	if s := unitNote(recon.Gray(0.5, 0.25)); !strings.Contains(s, "mean 0.5") || !strings.Contains(s, "deviation 0.25") {

@@ -87,7 +87,7 @@ for (const [name, viewport] of sizes) {
     assert.ok(idw < mean, `interpolation (${idw}) beats the mean fill (${mean}) on a photo`);
     assert.ok(b.text.includes(mean.toFixed(4)) && b.text.includes(idw.toFixed(4)), b.text);
     const unit = await page.textContent('[data-testid=recon-unit]');
-    assert.match(unit, /normalised pixel units.*ImageNet.*about 1\.0/);
+    assert.match(unit, /^Unit: normalised pixels .*ImageNet's mean colour everywhere .*about 1\.0/);
     await shotCard(page, `recon-baselines-${name}`);
     assert.deepEqual(page.errors, []);
     await page.close();
@@ -236,18 +236,30 @@ for (const [name, viewport] of sizes) {
   });
 }
 
-test('the overlay shows the GPU pipelines compiling, k of n (WebGPU, desktop)', async () => {
-  const page = await openAt({ width: 1280, height: 800 }, '/');
-  await page.waitForFunction(() => /Compiling the GPU kernels: \d+ of \d+/.test(document.querySelector('[data-testid=recon-busy]')?.textContent || ''),
-    null, { timeout: FIRST_RECON_MS, polling: 50 });
-  await shotCard(page, 'recon-busy-compiling-desktop');
-  await page.waitForSelector('[data-testid=canvas-recon]:not([data-seq="0"])', { timeout: 2 * FIRST_RECON_MS });
-  await page.waitForSelector('[data-testid=recon-busy]', { state: 'detached', timeout: RECON_MS });
-  const log = await page.evaluate(() => window.__busy);
-  const counts = log.map((e) => /(\d+) of (\d+)/.exec(e.text)).filter(Boolean).map((m) => [Number(m[1]), Number(m[2])]);
-  console.log(`# compile progress seen: ${counts.map(([k, n]) => `${k}/${n}`).join(' ')}`);
-  assert.ok(counts.length >= 2 && counts.every(([k, n]) => k < n), 'several "k of n" steps, shown while unfinished');
-  assert.ok(counts.every(([k], i) => i === 0 || k >= counts[i - 1][0]), 'k counts up');
-  assert.deepEqual(page.errors, []);
-  await page.close();
-});
+for (const [name, viewport] of sizes) {
+  test(`the overlay shows the GPU pipelines compiling, k of n, and each reconstruction (WebGPU, ${name})`, async () => {
+    const page = await openAt(viewport, '/');
+    await page.waitForFunction(() => /Compiling the GPU kernels: \d+ of \d+/.test(document.querySelector('[data-testid=recon-busy]')?.textContent || ''),
+      null, { timeout: FIRST_RECON_MS, polling: 50 });
+    await shotCard(page, `recon-busy-compiling-${name}`);
+    await page.waitForSelector('[data-testid=canvas-recon]:not([data-seq="0"])', { timeout: 2 * FIRST_RECON_MS });
+    await page.waitForSelector('[data-testid=recon-busy]', { state: 'detached', timeout: RECON_MS });
+    const log = await page.evaluate(() => window.__busy);
+    const counts = log.map((e) => /(\d+) of (\d+)/.exec(e.text)).filter(Boolean).map((m) => [Number(m[1]), Number(m[2])]);
+    console.log(`# ${name}: compile progress seen: ${counts.map(([k, n]) => `${k}/${n}`).join(' ')}`);
+    assert.ok(counts.length >= 2 && counts.every(([k, n]) => k < n), 'several "k of n" steps, shown while unfinished');
+    assert.ok(counts.every(([k], i) => i === 0 || k >= counts[i - 1][0]), 'k counts up');
+    // on WebGPU the page's thread is free while the GPU works: the
+    // overlay is on screen during a reconstruction, over the panels only
+    const n = await seq(page);
+    await page.locator('[data-testid=mask-ratio]').fill('0.5');
+    await page.waitForSelector('[data-testid=recon-busy]', { state: 'visible', timeout: RECON_MS });
+    await shotCard(page, `recon-busy-reconstructing-${name}`);
+    const [busy, panels] = await Promise.all(['[data-testid=recon-busy]', '.panels'].map((sel) => page.locator(sel).boundingBox()));
+    assert.deepEqual(busy, panels, 'the overlay covers the panels exactly');
+    await nextRecon(page, n);
+    await page.waitForSelector('[data-testid=recon-busy]', { state: 'detached', timeout: RECON_MS });
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+}

@@ -16,7 +16,7 @@ type compileProgress struct{ Done, Total int }
 func busyText(p compileProgress, first bool) string {
 	switch {
 	case p.Total > 0 && p.Done < p.Total:
-		return fmt.Sprintf("Compiling the GPU kernels: %d of %d", p.Done, p.Total)
+		return fmt.Sprintf("Compiling GPU kernels: %d of %d", p.Done, p.Total)
 	case first:
 		return "Preparing the reconstruction…"
 	default:

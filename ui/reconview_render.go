@@ -110,8 +110,12 @@ func (c *reconView) renderMetrics() app.UI {
 	if lm := c.model.LM; lm != nil {
 		unit = unitNote(lm.Norm)
 	}
+	count := "–"
+	if c.patches > 0 {
+		count = fmt.Sprintf("%d / %d", c.masked, c.patches)
+	}
 	return app.Div().Class("metrics").Body(
-		app.Span().Body(app.Text("masked "), app.Strong().Text(fmt.Sprintf("%d / %d", c.masked, c.patches)), app.Text(" patches")),
+		app.Span().Body(app.Text("masked "), app.Strong().Text(count), app.Text(" patches")),
 		app.Span().Body(app.Text("masked-patch MSE "), app.Strong().Attr("data-testid", "recon-mse").Text(mse)),
 		app.Span().Body(app.Text("PSNR "), app.Strong().Attr("data-testid", "recon-psnr").Text(psnr)),
 		c.renderBaselines(),

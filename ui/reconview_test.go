@@ -183,7 +183,7 @@ func TestUnitNoteAndBusyText(t *testing.T) {
 		first bool
 		want  string
 	}{
-		{compileProgress{3, 20}, true, "Compiling the GPU kernels: 3 of 20"},
+		{compileProgress{3, 20}, true, "Compiling GPU kernels: 3 of 20"},
 		{compileProgress{20, 20}, true, "Preparing the reconstruction…"},
 		{compileProgress{}, false, "Reconstructing…"},
 	} {

@@ -51,8 +51,9 @@ for (const [name, viewport] of sizes) {
   test(`busy overlay, baselines, unit and ratio readout (${name})`, async () => {
     const page = await openAt(viewport);
     // the overlay shows before the first reconstruction, over the panels
+    // (its screenshots are the WebGPU test's: on the CPU backend the
+    // reconstruction holds the page's thread, and the screenshot waits)
     await page.waitForSelector('[data-testid=recon-busy]', { state: 'visible', timeout: FIRST_RECON_MS });
-    await shotCard(page, `recon-busy-first-${name}`);
     await page.waitForSelector('[data-testid=canvas-recon]:not([data-seq="0"])', { timeout: FIRST_RECON_MS });
     await page.waitForSelector('[data-testid=recon-busy]', { state: 'detached', timeout: RECON_MS });
     const log = await page.evaluate(() => window.__busy);
@@ -239,7 +240,7 @@ for (const [name, viewport] of sizes) {
 for (const [name, viewport] of sizes) {
   test(`the overlay shows the GPU pipelines compiling, k of n, and each reconstruction (WebGPU, ${name})`, async () => {
     const page = await openAt(viewport, '/');
-    await page.waitForFunction(() => /Compiling the GPU kernels: \d+ of \d+/.test(document.querySelector('[data-testid=recon-busy]')?.textContent || ''),
+    await page.waitForFunction(() => /Compiling GPU kernels: \d+ of \d+/.test(document.querySelector('[data-testid=recon-busy]')?.textContent || ''),
       null, { timeout: FIRST_RECON_MS, polling: 50 });
     await shotCard(page, `recon-busy-compiling-${name}`);
     await page.waitForSelector('[data-testid=canvas-recon]:not([data-seq="0"])', { timeout: 2 * FIRST_RECON_MS });

@@ -163,7 +163,8 @@ for (const [name, viewport] of sizes) {
       return c?.dataset.ready === 'true' && Number(c.dataset.seq) > k;
     }, n, { timeout: RECON_MS });
     await page.uncheck('[data-testid=error-map]');
-    assert.equal(await page.locator('[data-testid=canvas-error]').count(), 0);
+    // go-app renders the change event asynchronously
+    await page.waitForSelector('[data-testid=canvas-error]', { state: 'detached', timeout: RECON_MS });
     assert.deepEqual(page.errors, []);
     await page.close();
   });

@@ -17,8 +17,8 @@ import (
 
 // compileFirst compiles, on the WebGPU backend, the pipelines of the
 // first reconstruction of the default bundled model (read from its
-// config.json) in parallel, showing "k of n" in the loading banner,
-// before the model is uploaded; the pipelines other shapes need compile on
+// config.json) in parallel, showing "k of n" in the loading banner and on
+// the panels (actionCompileProgress), before the model is uploaded; the pipelines other shapes need compile on
 // first use. It does nothing on the CPU backend, without a bundled model,
 // or with ?precompile=0 (pipelines compiled one by one on first use: the
 // comparison e2e/bench-first-recon.mjs makes). Failures are left to the
@@ -37,7 +37,7 @@ func compileFirst(ctx app.Context, s *session) {
 		return
 	}
 	s.do(func(k backend.Kernels) error {
-		compileWorkload(ctx, k, gpu.ReconstructionWorkload(cfg), "Compiling the reconstruction's GPU kernels", "Loading "+avail[0].Source)
+		compileWorkload(ctx, k, gpu.ReconstructionWorkload(cfg), "Compiling the reconstruction's GPU kernels", "Loading "+avail[0].Source, true)
 		return nil
 	})
 	mark("pipelines")
@@ -52,27 +52,36 @@ func compileTraining(ctx app.Context, s *session, cfg model.Config, batch int) {
 	}
 	w := gpu.Workload{Config: cfg, Batch: batch, Keep: cfg.NumKeep(cfg.MaskRatio), Training: true}
 	s.do(func(k backend.Kernels) error {
-		compileWorkload(ctx, k, w, "Compiling the training step's GPU kernels", "")
+		compileWorkload(ctx, k, w, "Compiling the training step's GPU kernels", "", false)
 		return nil
 	})
 }
 
 // compileWorkload runs Compile on a WebGPU backend k with its progress in
-// the loading banner, which shows after (no banner when "") once done.
-func compileWorkload(ctx app.Context, k backend.Kernels, w gpu.Workload, what, after string) {
+// the loading banner, which shows after (no banner when "") once done,
+// and, with panels, on the reconstruction's busy overlay.
+func compileWorkload(ctx app.Context, k backend.Kernels, w gpu.Workload, what, after string, panels bool) {
 	g, ok := k.(*gpu.Backend)
 	if !ok {
 		return
 	}
-	err := g.Compile(context.Background(), w, func(done, total int) {
-		if done == total {
+	total := 0
+	err := g.Compile(context.Background(), w, func(done, n int) {
+		total = n
+		if panels {
+			ctx.NewActionWithValue(actionCompileProgress, compileProgress{Done: done, Total: n})
+		}
+		if done == n {
 			setLoading(ctx, after, -1)
 			return
 		}
-		setLoading(ctx, fmt.Sprintf("%s (%d of %d)", what, done, total), float64(done)/float64(total))
+		setLoading(ctx, fmt.Sprintf("%s (%d of %d)", what, done, n), float64(done)/float64(n))
 	})
 	if err != nil {
 		setLoading(ctx, after, -1)
+		if panels {
+			ctx.NewActionWithValue(actionCompileProgress, compileProgress{Done: total, Total: total})
+		}
 	}
 }
 

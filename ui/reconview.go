@@ -2,8 +2,8 @@ package ui
 
 import (
 	"fmt"
-	"math"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
@@ -31,10 +31,23 @@ type reconView struct {
 	mask                 maskState
 	masked, patches      int
 	maskedList           string // the removed patches, "3,7,..."
+	maskBits             []bool // the same, one entry per patch
 	drawnMasked, drawSeq int
 	result               *recon.Result
+	original             []byte // RGBA of the original panel of result, under the error map
 	fitNote              string
-	busy                 bool
+	failed               bool // the last reconstruction failed (no busy overlay)
+
+	// requested counts the reconstructions asked for (read by the
+	// baselines' goroutine); shown is the count of the one drawn last:
+	// the panels are busy while they differ.
+	requested atomic.Int64
+	shown     int64
+	compile   compileProgress // the GPU pipelines, for the busy overlay
+
+	baselines  *reconBaselines // of the reconstruction shown, once measured
+	errorMap   bool            // the per-patch error map is shown
+	focusPatch int             // the patch the keyboard is on (masked view)
 }
 
 func (c *reconView) OnInit() { c.mask = maskState{Ratio: DefaultRatio, Seed: 1} }
@@ -54,7 +67,13 @@ func (c *reconView) OnMount(ctx app.Context) {
 	})
 	ctx.ObserveState(statePicture, &c.pic).OnChange(c.request)
 	ctx.ObserveState(stateAttention, &c.attn)
+	ctx.Handle(actionCompileProgress, func(_ app.Context, a app.Action) {
+		if p, ok := a.Value.(compileProgress); ok {
+			c.compile = p
+		}
+	})
 	ctx.Handle(actionRecon, func(app.Context, app.Action) { c.request() })
+	ctx.Defer(c.syncSlider)
 	ctx.Handle(actionSetMask, func(_ app.Context, a app.Action) {
 		if m, ok := a.Value.(maskState); ok {
 			c.mask = m
@@ -80,32 +99,52 @@ func (c *reconView) request() {
 	}
 	c.masked, c.patches = mk.L-mk.K, mk.L
 	c.maskedList = maskedList(mk)
+	c.maskBits = recon.Masked(mk, 0)
 	c.ctx.SetState(stateMask, c.mask)
-	c.busy = true
-	s.reconstruct(reconJob{lm: lm, pix: pic.Pix, mask: c.mask, done: func(out reconOutput, err error) {
-		c.ctx.Dispatch(func(ctx app.Context) { c.show(ctx, out, err) })
-	}})
+	c.ctx.Defer(c.syncSlider)
+	gen := c.requested.Add(1)
+	c.failed = false
+	job := reconJob{lm: lm, pix: pic.Pix, mask: c.mask, done: func(out reconOutput, err error) {
+		c.ctx.Dispatch(func(ctx app.Context) { c.show(ctx, out, err, gen) })
+	}}
+	c.ctx.Async(func() {
+		// The busy overlay first: a CPU reconstruction holds the page's
+		// thread. Only the newest request goes on (one per frame).
+		awaitPaint()
+		if c.requested.Load() == gen {
+			s.reconstruct(job)
+		}
+	})
 }
 
-func (c *reconView) show(ctx app.Context, out reconOutput, err error) {
+// busy reports whether a reconstruction is being computed or the first
+// one is still to come.
+func (c *reconView) busy() bool {
+	return !c.failed && (c.result == nil || c.shown != c.requested.Load())
+}
+
+func (c *reconView) show(ctx app.Context, out reconOutput, err error, gen int64) {
+	c.shown = max(c.shown, gen)
 	if err != nil {
 		showError(ctx, fmt.Sprintf("reconstruction failed: %v", err))
-		c.busy = false
+		c.failed = true
 		return
 	}
 	for i, id := range panelIDs {
 		if err := drawRGBA(id, out.res.W, out.res.H, out.panels[i]); err != nil {
 			showError(ctx, err.Error())
+			c.failed = true
 			return
 		}
 	}
 	mark("first-recon")
 	res := out.res
 	c.result = &res
+	c.original = out.panels[0]
 	c.fitNote = out.note
 	c.drawnMasked = res.NumMasked()
 	c.drawSeq++
-	c.busy = false
+	c.startBaselines(ctx, res, out.job.lm.Norm, c.drawSeq, gen)
 }
 
 func (c *reconView) onRatio(ctx app.Context, e app.Event) {
@@ -141,13 +180,20 @@ func (c *reconView) onMaskedClick(ctx app.Context, e app.Event) {
 		return
 	}
 	g := lm.Config.GridSize()
-	col := min(int(e.Get("offsetX").Float()/w*float64(g)), g-1)
-	row := min(int(e.Get("offsetY").Float()/h*float64(g)), g-1)
+	col := max(min(int(e.Get("offsetX").Float()/w*float64(g)), g-1), 0)
+	row := max(min(int(e.Get("offsetY").Float()/h*float64(g)), g-1), 0)
+	c.focusPatch = row*g + col
+	c.patchAction(ctx, c.focusPatch)
+}
+
+// patchAction is a click (or space) on patch i of the masked view: the
+// attention query in the explorer's attention view, else a toggle.
+func (c *reconView) patchAction(ctx app.Context, i int) {
 	if c.attn {
-		ctx.NewActionWithValue(actionQuery, row*g+max(col, 0))
+		ctx.NewActionWithValue(actionQuery, i)
 		return
 	}
-	ms, err := c.mask.toggle(lm.masking, row*g+max(col, 0))
+	ms, err := c.mask.toggle(c.model.LM.masking, i)
 	if err != nil {
 		showError(ctx, err.Error())
 		return
@@ -156,101 +202,14 @@ func (c *reconView) onMaskedClick(ctx app.Context, e app.Event) {
 	c.request()
 }
 
-func (c *reconView) Render() app.UI {
-	names, notes := recon.PanelNames, c.notes()
-	fig := func(i int, extra func(app.HTMLCanvas) app.HTMLCanvas) app.UI {
-		cv := app.Canvas().ID(panelIDs[i]).Attr("data-testid", panelIDs[i]).Class("panel")
-		if extra != nil {
-			cv = extra(cv)
-		}
-		return app.Figure().Body(cv, app.FigCaption().Text(names[i]))
+// syncSlider sets the slider's value property once go-app has rendered
+// it: go-app sets an element's attributes in map order, so at creation
+// the value may be set before min, max and step and be clamped or
+// rounded to the defaults (0 to 100, step 1), leaving the thumb away from
+// the value shown.
+func (c *reconView) syncSlider(app.Context) {
+	el := app.Window().GetElementByID("mask-ratio")
+	if el.Truthy() {
+		el.Set("value", strconv.FormatFloat(c.mask.Ratio, 'f', -1, 64))
 	}
-	return app.Section().Class("card", "recon").Body(
-		app.Div().Class("panels").DataSet("busy", c.busy).Body(
-			fig(0, nil),
-			fig(1, func(cv app.HTMLCanvas) app.HTMLCanvas {
-				return cv.Attr("data-masked", c.masked).Attr("data-patches", c.patches).
-					Attr("data-masked-list", c.maskedList).
-					Title(c.clickTitle()).Class("clickable").OnClick(c.onMaskedClick)
-			}),
-			fig(2, func(cv app.HTMLCanvas) app.HTMLCanvas {
-				return cv.Attr("data-masked", c.drawnMasked).Attr("data-seq", c.drawSeq)
-			}),
-			fig(3, nil),
-		),
-		c.renderControls(),
-		c.renderMetrics(),
-		app.Range(notes).Slice(func(i int) app.UI { return notes[i] }),
-	)
-}
-
-func (c *reconView) renderControls() app.UI {
-	ratioText := fmt.Sprintf("%.2f", c.mask.Ratio)
-	if c.mask.Hand != nil {
-		ratioText = fmt.Sprintf("%.3f (by hand)", float64(c.masked)/float64(max(c.patches, 1)))
-	}
-	return app.Div().Class("controls").Body(
-		app.Label().For("mask-ratio").Class("ratio").Body(
-			app.Span().Text("Masking ratio"),
-			app.Input().Type("range").ID("mask-ratio").Attr("data-testid", "mask-ratio").
-				Min(MinRatio).Max(MaxRatio).Step(0.01).Value(strconv.FormatFloat(c.mask.Ratio, 'f', -1, 64)).
-				OnInput(c.onRatio),
-			app.Output().For("mask-ratio").Text(ratioText),
-		),
-		app.Button().Attr("data-testid", "mask-reroll").Text("Re-roll mask").OnClick(c.onReroll),
-		app.Label().Class("check").Body(
-			app.Input().Type("checkbox").Attr("data-testid", "mask-block").Checked(c.mask.Block).OnChange(c.onBlock),
-			app.Text(" block-wise"),
-		),
-	)
-}
-
-func (c *reconView) renderMetrics() app.UI {
-	mse, psnr := "–", "–"
-	if r := c.result; r != nil {
-		mse = fmt.Sprintf("%.4f", r.MSE)
-		psnr = fmt.Sprintf("%.2f dB", r.PSNR)
-		if math.IsInf(r.PSNR, 1) {
-			psnr = "∞ dB"
-		}
-	}
-	return app.Div().Class("metrics").Body(
-		app.Span().Body(app.Text("masked "), app.Strong().Text(fmt.Sprintf("%d / %d", c.masked, c.patches)), app.Text(" patches")),
-		app.Span().Body(app.Text("masked-patch MSE "), app.Strong().Attr("data-testid", "recon-mse").Text(mse)),
-		app.Span().Body(app.Text("PSNR "), app.Strong().Attr("data-testid", "recon-psnr").Text(psnr)),
-		app.Span().Class("hint").Text("Click patches on the masked view to toggle them."),
-	)
-}
-
-// notes explain the model and the picture below the panels.
-func (c *reconView) notes() []app.UI {
-	var notes []app.UI
-	if lm := c.model.LM; lm != nil && lm.Fresh {
-		notes = append(notes, app.P().Class("note", "warn").Attr("data-testid", "fresh-note").Text(
-			fmt.Sprintf("No trained default model is bundled yet: this %s model is freshly initialised (seed %d), so its reconstructions are noise until it is trained (below) or another model is loaded.",
-				describeConfig(lm.Config), FreshSeed)))
-	}
-	if c.result != nil && c.result.NormPix {
-		notes = append(notes, app.P().Class("note").Attr("data-testid", "normpix-note").Text(
-			"This model was trained with norm_pix_loss: its predictions are shown de-normalised with each patch's own mean and standard deviation, as in the official demo."))
-	}
-	if pic := c.pic.Pic; pic != nil {
-		text := "Image: " + pic.Name
-		if pic.Note != "" {
-			text += " (" + pic.Note + ")"
-		}
-		if c.fitNote != "" {
-			text += "; " + c.fitNote + " for the model"
-		}
-		notes = append(notes, app.P().Class("note").Attr("data-testid", "image-note").Text(text+"."))
-	}
-	return notes
-}
-
-// clickTitle says what a click on the masked view does.
-func (c *reconView) clickTitle() string {
-	if c.attn {
-		return "click a patch to see where it attends"
-	}
-	return "click a patch to mask or unmask it"
 }

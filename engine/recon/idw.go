@@ -28,6 +28,14 @@ const IDWPower = 4
 // signals share one complex transform; the kernel is even, so its
 // spectrum is real and multiplies both halves independently.
 func InverseDistance(cfg model.Config, image []float32, masked []bool, power float64) ([]float32, error) {
+	return InverseDistanceYield(cfg, image, masked, power, nil)
+}
+
+// InverseDistanceYield is InverseDistance calling yield (when not nil)
+// every few rows and columns of the FFTs, so that a single-threaded
+// caller (the browser's wasm) can let the page handle its events; an
+// error from yield stops the computation and is returned.
+func InverseDistanceYield(cfg model.Config, image []float32, masked []bool, power float64, yield func() error) ([]float32, error) {
 	c, s, p := cfg.NumChannels, cfg.ImageSize, cfg.PatchSize
 	if err := checkBaseline(cfg, image, masked); err != nil {
 		return nil, fmt.Errorf("inverse-distance baseline: %w", err)
@@ -50,7 +58,10 @@ func InverseDistance(cfg model.Config, image []float32, masked []bool, power flo
 		signals = append(signals, sig)
 	}
 	signals = append(signals, visible)
-	sums := convolveIDW(signals, s, power)
+	sums, err := convolveIDW(signals, s, power, yield)
+	if err != nil {
+		return nil, fmt.Errorf("inverse-distance baseline: %w", err)
+	}
 	den := sums[c]
 	out := append([]float32(nil), image...)
 	for ch := 0; ch < c; ch++ {
@@ -64,8 +75,8 @@ func InverseDistance(cfg model.Config, image []float32, masked []bool, power flo
 }
 
 // convolveIDW returns each S x S signal convolved with the kernel
-// 1/d^power (0 at d = 0), cropped to S x S.
-func convolveIDW(signals [][]float64, s int, power float64) [][]float64 {
+// 1/d^power (0 at d = 0), cropped to S x S; yield as InverseDistanceYield.
+func convolveIDW(signals [][]float64, s int, power float64, yield func() error) ([][]float64, error) {
 	n := fftSize(2*s - 1) // no wrap-around: offsets span -(s-1)..s-1
 	spec := idwSpectrum(s, n, power)
 	fft := fourier.NewCmplxFFT(n)
@@ -83,11 +94,15 @@ func convolveIDW(signals [][]float64, s int, power float64) [][]float64 {
 				grid[y*n+x] = complex(re, im)
 			}
 		}
-		fft2(fft, grid, col, n, true)
+		if err := fft2(fft, grid, col, n, true, yield); err != nil {
+			return nil, err
+		}
 		for i := range grid {
 			grid[i] *= complex(spec[i], 0)
 		}
-		fft2(fft, grid, col, n, false)
+		if err := fft2(fft, grid, col, n, false, yield); err != nil {
+			return nil, err
+		}
 		scale := 1 / float64(n*n)
 		out[k] = make([]float64, s*s)
 		if k+1 < len(signals) {
@@ -103,21 +118,38 @@ func convolveIDW(signals [][]float64, s int, power float64) [][]float64 {
 			}
 		}
 	}
-	return out
+	return out, nil
 }
 
+// yieldEvery is how many rows or columns fft2 transforms between calls
+// of its yield function (16 transforms of 450 points: about 4 ms in wasm).
+const yieldEvery = 16
+
 // fft2 transforms the n x n grid in place (unnormalised), rows then
-// columns, forward or inverse.
-func fft2(fft *fourier.CmplxFFT, grid, col []complex128, n int, forward bool) {
+// columns, forward or inverse, calling yield (when not nil) every
+// yieldEvery rows or columns.
+func fft2(fft *fourier.CmplxFFT, grid, col []complex128, n int, forward bool, yield func() error) error {
 	apply := fft.Sequence
 	if forward {
 		apply = fft.Coefficients
 	}
+	pause := func(i int) error {
+		if yield == nil || i%yieldEvery != yieldEvery-1 {
+			return nil
+		}
+		return yield()
+	}
 	for y := 0; y < n; y++ {
 		row := grid[y*n : (y+1)*n]
 		apply(row, row)
+		if err := pause(y); err != nil {
+			return err
+		}
 	}
 	for x := 0; x < n; x++ {
+		if err := pause(x); err != nil {
+			return err
+		}
 		for y := 0; y < n; y++ {
 			col[y] = grid[y*n+x]
 		}
@@ -126,6 +158,7 @@ func fft2(fft *fourier.CmplxFFT, grid, col []complex128, n int, forward bool) {
 			grid[y*n+x] = col[y]
 		}
 	}
+	return nil
 }
 
 // fftSize is the smallest n >= m whose prime factors are 2, 3 and 5, the
@@ -168,7 +201,7 @@ func idwSpectrum(s, n int, power float64) []float64 {
 			grid[((dy+n)%n)*n+(dx+n)%n] = complex(w, 0)
 		}
 	}
-	fft2(fourier.NewCmplxFFT(n), grid, make([]complex128, n), n, true)
+	_ = fft2(fourier.NewCmplxFFT(n), grid, make([]complex128, n), n, true, nil) // no yield: no error
 	spec := make([]float64, n*n)
 	for i, v := range grid {
 		spec[i] = real(v) // the kernel is even: the imaginary part is rounding

@@ -89,7 +89,7 @@ func (c *reconView) request() {
 
 func (c *reconView) show(ctx app.Context, out reconOutput, err error) {
 	if err != nil {
-		showError(ctx, fmt.Sprintf("reconstruction failed: %v", err))
+		showUserError(ctx, "reconstruct the image", err)
 		c.busy = false
 		return
 	}

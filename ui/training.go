@@ -92,7 +92,7 @@ func (c *trainPanel) send(ctx app.Context, e event) {
 func (c *trainPanel) apply(ctx app.Context, f effect, e event) {
 	switch f {
 	case effShowError:
-		showError(ctx, e.Err.Error())
+		showUserError(ctx, "train", worded(e.Err))
 	case effBuildRun:
 		c.buildRun(ctx)
 	case effRestoreRun:
@@ -110,7 +110,7 @@ func (c *trainPanel) apply(ctx app.Context, f effect, e event) {
 		if store := c.store; store != nil {
 			ctx.Async(func() {
 				if err := store.Remove(); err != nil {
-					showError(ctx, err.Error())
+					showUserError(ctx, "delete the saved training run", err)
 				}
 			})
 		}
@@ -363,7 +363,7 @@ func (c *trainPanel) requestPreview() {
 
 func (c *trainPanel) showPreview(ctx app.Context, out reconOutput, err error) {
 	if err != nil {
-		showError(ctx, fmt.Sprintf("reconstruction failed: %v", err))
+		showUserError(ctx, "show the training preview", err)
 		return
 	}
 	for i, id := range previewIDs {

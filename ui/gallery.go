@@ -354,7 +354,7 @@ func (c *gallery) thumb(key, title, src string, removable bool) app.UI {
 		),
 		app.If(removable, func() app.UI {
 			return app.Button().Class("thumb-remove").Attr("data-testid", "remove-"+key).DataSet("key", key).
-				Aria("label", "Remove "+title).Title("Remove "+title).OnClick(c.onRemove).Text("×")
+				Aria("label", "Remove "+title).Title("Remove " + title).OnClick(c.onRemove).Text("×")
 		}),
 	)
 }

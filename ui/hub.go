@@ -185,7 +185,7 @@ func (c *hubPanel) Render() app.UI {
 	}
 	return app.Div().Class("hub").Body(
 		app.Div().Class("buttons").Body(
-			app.Input().Type("text").Attr("data-testid", "hub-input").Placeholder("facebook/vit-mae-base, org/name@revision or a URL").
+			app.Input().Type("text").Attr("data-testid", "hub-input").Aria("label", "Hugging Face model id or weights URL").Placeholder("facebook/vit-mae-base, org/name@revision or a URL").
 				Value(c.input).Disabled(busy).OnInput(c.onInput),
 			app.Button().Attr("data-testid", "hub-load").Disabled(busy).Text("Load").OnClick(c.onLoad),
 			app.If(busy, func() app.UI {

@@ -153,6 +153,13 @@ func showUserError(ctx app.Context, action string, err error) {
 	showError(ctx, userMessage(err, action))
 }
 
+// noteFor is userMessage for a note on the page (not the error banner),
+// with the detail written to the console.
+func noteFor(err error, action string) string {
+	consoleWarn(fmt.Sprintf("webmae: could not %s: %v", action, err))
+	return userMessage(err, action)
+}
+
 // showImageErrors shows the refused images, one sentence each, or clears
 // the error banner when there are none.
 func showImageErrors(ctx app.Context, errs []error) {

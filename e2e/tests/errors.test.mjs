@@ -1,0 +1,84 @@
+// Errors a person can cause, at desktop and phone sizes, read as one
+// sentence that says what happened and what to do, with the technical
+// detail in the console as a warning (never a console error): a corrupt
+// model file, a model file with a config of another size, a malformed
+// Hugging Face id, and browser storage that is full.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { launch, open, ready, seq, nextRecon, text, artifacts, CPU } from '../lib.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+// INTERNALS are words of the code, not of the person using the page.
+const INTERNALS = /header length|safetensors:|InvalidStateError|QuotaExceededError|TypeError|load model:|\bjs:/;
+
+async function openPage(v, init) {
+  const page = await open(browser, { viewport: v });
+  page.warnings = [];
+  page.on('console', (m) => { if (m.type() === 'warning') page.warnings.push(m.text()); });
+  if (init) await page.addInitScript(init);
+  await ready(page, CPU);
+  return page;
+}
+
+// refused waits for the error banner, checks it is one sentence without
+// internals and that the detail went to the console, and dismisses it.
+async function refused(page, pattern, detail, shotName) {
+  await page.waitForSelector('[data-testid=error]', { timeout: 30_000 });
+  const msg = await text(page, 'error');
+  console.log(`  ${msg}`);
+  assert.match(msg, pattern);
+  assert.doesNotMatch(msg, INTERNALS);
+  assert.equal(msg.split(/[.:] [A-Z]/).length, 1, `one sentence: ${msg}`);
+  assert.ok(/\.$/.test(msg), `ends with a full stop: ${msg}`);
+  assert.ok(page.warnings.some((w) => detail.test(w)), `the console has the detail ${detail}: ${page.warnings.join(' | ')}`);
+  await page.locator('.banners').screenshot({ path: join(artifacts, `${shotName}.png`) });
+  await page.click('.banner.error button');
+}
+
+for (const v of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
+  const size = `${v.width}x${v.height}`;
+
+  test(`${size}: model files and ids that cannot be loaded`, async () => {
+    const page = await openPage(v);
+    const status = await text(page, 'model-status');
+    const input = page.locator('[data-testid=model-input]');
+    await input.setInputFiles([{ name: 'model.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('garbage, not safetensors') }]);
+    await refused(page, /^The weights file is not a model this page can read .*the previous model stays.*: choose a \.safetensors, \.pth, \.pt or \.bin file/,
+      /header length \d+ (exceeds|is over)/, `errors-corrupt-model-${size}`);
+    const config = JSON.stringify({ model_type: 'vit_mae', image_size: 224, patch_size: 16, num_channels: 3, hidden_size: 96, num_hidden_layers: 2, num_attention_heads: 3, intermediate_size: 384, decoder_hidden_size: 64, decoder_num_hidden_layers: 1, decoder_num_attention_heads: 2, decoder_intermediate_size: 256, mask_ratio: 0.75 });
+    await input.setInputFiles([{ name: 'model.safetensors', mimeType: 'application/octet-stream', buffer: readFileSync(new URL('../../public/models/model.safetensors', import.meta.url)) },
+      { name: 'config.json', mimeType: 'application/json', buffer: Buffer.from(config) }]);
+    await refused(page, /^The weights do not fit the config \(other tensor names or shapes\).*: choose the config\.json saved with these weights\.$/,
+      /mis-shaped|shape/, `errors-wrong-shape-${size}`);
+    await page.fill('[data-testid=hub-input]', 'not a model id');
+    await page.click('[data-testid=hub-load]');
+    await refused(page, /^Could not load that model: "not a model id" is not a model id: use org\/name, org\/name@revision or a URL to a weights file\.$/,
+      /not a model id/, `errors-bad-id-${size}`);
+    assert.equal(await text(page, 'model-status'), status, 'the model is unchanged');
+    const n = await seq(page);
+    await page.click('[data-testid=mask-reroll]');
+    await nextRecon(page, n);
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  });
+
+  test(`${size}: browser storage that is full`, async () => {
+    const page = await openPage(v, () => {
+      StorageManager.prototype.getDirectory = () => Promise.reject(new DOMException('The quota has been exceeded.', 'QuotaExceededError'));
+    });
+    const note = page.locator('[data-testid=cache-note]');
+    await note.waitFor({ timeout: 30_000 });
+    const msg = await note.textContent();
+    console.log(`  ${msg}`);
+    assert.match(msg, /^The browser's storage for this page is full, so the page could not keep models in this browser \(a reload loses them\): delete kept models in the Model card, or free disk space, and try again\.$/);
+    assert.ok(page.warnings.some((w) => /QuotaExceededError/.test(w)), 'the console has the detail');
+    await page.locator('.model').screenshot({ path: join(artifacts, `errors-storage-full-${size}.png`) });
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  });
+}

@@ -146,7 +146,7 @@ func (c *trainPanel) findStore() {
 	if _, _, err := storeRead(runFile); err != nil {
 		c.ctx.Dispatch(func(app.Context) {
 			c.store = &train.MemStore{}
-			c.savedNote = fmt.Sprintf("Training runs cannot be saved in this browser (%v): a reload loses them.", err)
+			c.savedNote = noteFor(err, "save training runs in this browser (a reload loses them)")
 		})
 		return
 	}
@@ -160,7 +160,7 @@ func (c *trainPanel) checkSaved(store train.Store) {
 	c.ctx.Dispatch(func(ctx app.Context) {
 		switch {
 		case err != nil:
-			c.savedNote = fmt.Sprintf("A saved training run could not be read (%v); starting a new run replaces it.", err)
+			c.savedNote = noteFor(err, "read the training run saved in this browser (a new run replaces it)")
 		case found:
 			c.saved = &savedRun{Settings: settingsOf(info), Step: info.Step, Loss: float32(math.NaN())}
 			if info.Step > 0 {

@@ -9,13 +9,14 @@ import (
 
 	"webmae/engine/gpu"
 	"webmae/engine/model"
+	"webmae/engine/train"
 )
 
 // Errors a person can cause are shown as one sentence that says what
 // happened and what to do (userMessage); the technical detail goes to the
 // browser console. The page's code returns typed or wrapped errors for
-// them (imageError, storageError, model.LoadError, gpu.ErrDeviceLost,
-// errCancelled, wordedError) and every place that shows an error calls
+// them (imageError, storageError, model.LoadError, train.DamagedError,
+// gpu.ErrDeviceLost, errCancelled, wordedError) and every place that shows an error calls
 // showUserError.
 
 // imageProblem is why a file given as an image was refused.
@@ -98,6 +99,7 @@ func userMessage(err error, action string) string {
 		img     *imageError
 		load    *model.LoadError
 		storage *storageError
+		damaged *train.DamagedError
 		w       *wordedError
 	)
 	switch {
@@ -109,6 +111,8 @@ func userMessage(err error, action string) string {
 		return "The WebGPU device was lost (the graphics driver restarted or ran out of memory), so the page continues on the CPU backend, which is slower: reload the page to try WebGPU again."
 	case errors.As(err, &load):
 		return loadMessage(load.Part, action)
+	case errors.As(err, &damaged):
+		return "The training run saved in this browser is damaged or cut short, so it cannot continue: start a new run, which replaces it."
 	case errors.As(err, &storage):
 		return storageMessage(storage, action)
 	case errors.Is(err, errCancelled):

@@ -9,6 +9,7 @@ import (
 
 	"webmae/engine/gpu"
 	"webmae/engine/model"
+	"webmae/engine/train"
 )
 
 // Every mapped error is one sentence for people: it starts with a capital
@@ -38,6 +39,8 @@ func TestUserMessage(t *testing.T) {
 			`^The weights do not fit the config \(other tensor names or shapes\), so the page could not load the model file: choose the config\.json`},
 		{"storage", "keep the model in this browser", &storageError{Err: errors.New("NotAllowedError: denied")},
 			`^The browser's storage is not available .*, so the page could not keep the model in this browser: allow site data`},
+		{"damaged run", "read the saved run", fmt.Errorf("x: %w", &train.DamagedError{Err: headerErr}),
+			`^The training run saved in this browser is damaged or cut short, so it cannot continue: start a new run, which replaces it\.$`},
 		{"device lost", "reconstruct the image", fmt.Errorf("submit: %w", gpu.ErrDeviceLost),
 			`^The WebGPU device was lost .*continues on the CPU backend.*: reload the page to try WebGPU again\.$`},
 		{"cancelled", "load org/name (the previous model stays)", fmt.Errorf("fetch: %w", errCancelled),

@@ -2,7 +2,8 @@
 // sentence that says what happened and what to do, with the technical
 // detail in the console as a warning (never a console error): a corrupt
 // model file, a model file with a config of another size, a malformed
-// Hugging Face id, and browser storage that is full.
+// Hugging Face id, browser storage that is full, a damaged saved training
+// run, and a browser without WebGPU.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -78,6 +79,39 @@ for (const v of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
     assert.match(msg, /^The browser's storage for this page is full, so the page could not keep models in this browser \(a reload loses them\): delete kept models in the Model card, or free disk space, and try again\.$/);
     assert.ok(page.warnings.some((w) => /QuotaExceededError/.test(w)), 'the console has the detail');
     await page.locator('.model').screenshot({ path: join(artifacts, `errors-storage-full-${size}.png`) });
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  });
+
+  test(`${size}: a damaged saved training run`, async () => {
+    const page = await openPage(v);
+    await page.evaluate(async () => {
+      const dir = await navigator.storage.getDirectory();
+      const w = await (await dir.getFileHandle('webmae-run.safetensors', { create: true })).createWritable();
+      await w.write(new TextEncoder().encode('garbage, not a checkpoint'));
+      await w.close();
+    });
+    page.warnings = [];
+    await ready(page, CPU);
+    const note = page.locator('.train .note.warn');
+    await note.waitFor({ timeout: 30_000 });
+    const msg = await note.textContent();
+    console.log(`  ${msg}`);
+    assert.equal(msg, 'The training run saved in this browser is damaged or cut short, so it cannot continue: start a new run, which replaces it.');
+    assert.ok(page.warnings.some((w) => /checkpoint in this browser's storage: .*header length/.test(w)), `the console has the detail: ${page.warnings.join(' | ')}`);
+    await note.screenshot({ path: join(artifacts, `errors-damaged-run-${size}.png`) });
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  });
+
+  test(`${size}: a browser without WebGPU`, async () => {
+    const page = await open(browser, { viewport: v });
+    await page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined }));
+    await ready(page, '/');
+    assert.equal(await text(page, 'backend'), 'CPU backend (Go wasm) · this browser has no WebGPU, so the page computes on the CPU (slower): a recent Chrome, Edge or Safari has it');
+    const chip = await page.$eval('[data-testid=backend]', (e) => ({ right: e.getBoundingClientRect().right, scroll: e.scrollWidth, client: e.clientWidth }));
+    assert.ok(chip.right <= v.width && chip.scroll <= chip.client, `the chip is not cut off: ${JSON.stringify(chip)}`);
+    await page.locator('.top').screenshot({ path: join(artifacts, `errors-no-webgpu-${size}.png`) });
     assert.deepEqual(page.errors, []);
     await page.context().close();
   });

@@ -243,7 +243,7 @@ func (c *gallery) loadSample(r sampleRequest) error {
 	s := r.Sample
 	pix, note, err := fetchImage(s.URL(), s.File)
 	if err != nil {
-		err = fmt.Errorf("sample %s: %w", s.Name, err)
+		err = &fetchError{What: "the sample photo " + s.Title, Err: fmt.Errorf("sample %s: %w", s.Name, err)}
 	}
 	done := make(chan struct{})
 	c.ctx.Dispatch(func(ctx app.Context) {

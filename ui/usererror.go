@@ -15,9 +15,9 @@ import (
 // Errors a person can cause are shown as one sentence that says what
 // happened and what to do (userMessage); the technical detail goes to the
 // browser console. The page's code returns typed or wrapped errors for
-// them (imageError, storageError, model.LoadError, train.DamagedError,
-// gpu.ErrDeviceLost, errCancelled, wordedError) and every place that shows an error calls
-// showUserError.
+// them (imageError, storageError, fetchError, model.LoadError,
+// train.DamagedError, gpu.ErrDeviceLost, errCancelled, wordedError), and
+// every place that shows an error calls showUserError (or noteFor).
 
 // imageProblem is why a file given as an image was refused.
 type imageProblem int
@@ -61,6 +61,16 @@ func (e *imageError) message() string {
 	return fmt.Sprintf("%s could not be decoded as an image (it is damaged, cut short or in a format this browser cannot read): open it in an image viewer to check it, or choose another image.", e.Name)
 }
 
+// fetchError is a file of the site (a sample photo) that could not be
+// fetched. Its text is the cause's.
+type fetchError struct {
+	What string // what it is, for people: "the sample photo Grass"
+	Err  error
+}
+
+func (e *fetchError) Error() string { return e.Err.Error() }
+func (e *fetchError) Unwrap() error { return e.Err }
+
 // storageError is a failure of the browser's storage (the origin private
 // file system). Its text is the cause's.
 type storageError struct{ Err error }
@@ -100,6 +110,7 @@ func userMessage(err error, action string) string {
 		load    *model.LoadError
 		storage *storageError
 		damaged *train.DamagedError
+		fetch   *fetchError
 		w       *wordedError
 	)
 	switch {
@@ -115,12 +126,22 @@ func userMessage(err error, action string) string {
 		return "The training run saved in this browser is damaged or cut short, so it cannot continue: start a new run, which replaces it."
 	case errors.As(err, &storage):
 		return storageMessage(storage, action)
+	case errors.As(err, &fetch):
+		return fmt.Sprintf("%s could not be fetched (the page is offline without it cached, or the server did not answer), so the page could not %s: check the connection and try again.", capitalised(fetch.What), action)
 	case errors.Is(err, errCancelled):
 		return fmt.Sprintf("The download was cancelled, so the page did not %s.", action)
 	case errors.As(err, &w):
 		return fmt.Sprintf("Could not %s: %s.", action, strings.TrimSuffix(w.Error(), "."))
 	}
 	return fmt.Sprintf("Could not %s because of an unexpected error (the browser console has the details): try again, or reload the page.", action)
+}
+
+// capitalised is s with its first letter upper-case.
+func capitalised(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // loadMessage says what to do about a model that could not be loaded.

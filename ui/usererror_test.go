@@ -41,6 +41,8 @@ func TestUserMessage(t *testing.T) {
 			`^The browser's storage is not available .*, so the page could not keep the model in this browser: allow site data`},
 		{"damaged run", "read the saved run", fmt.Errorf("x: %w", &train.DamagedError{Err: headerErr}),
 			`^The training run saved in this browser is damaged or cut short, so it cannot continue: start a new run, which replaces it\.$`},
+		{"sample offline", "train", fmt.Errorf("training image: %w", &fetchError{What: "the sample photo Grass", Err: errors.New("fetch /web/samples/grass.jpg: TypeError: Failed to fetch")}),
+			`^The sample photo Grass could not be fetched \(.*\), so the page could not train: check the connection and try again\.$`},
 		{"device lost", "reconstruct the image", fmt.Errorf("submit: %w", gpu.ErrDeviceLost),
 			`^The WebGPU device was lost .*continues on the CPU backend.*: reload the page to try WebGPU again\.$`},
 		{"cancelled", "load org/name (the previous model stays)", fmt.Errorf("fetch: %w", errCancelled),

@@ -17,8 +17,9 @@ after(async () => { await browser?.close(); });
 // INTERNALS are words of the code, not of the person using the page.
 const INTERNALS = /header length|safetensors:|InvalidStateError|QuotaExceededError|TypeError|load model:|\bjs:/;
 
-async function openPage(v, init) {
-  const page = await open(browser, { viewport: v });
+async function openPage(v, init, contextOptions) {
+  const context = contextOptions && await browser.newContext({ viewport: v, ...contextOptions });
+  const page = await open(browser, { viewport: v, context });
   page.warnings = [];
   page.on('console', (m) => { if (m.type() === 'warning') page.warnings.push(m.text()); });
   if (init) await page.addInitScript(init);
@@ -113,6 +114,20 @@ for (const v of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
     assert.ok(chip.right <= v.width && chip.scroll <= chip.client, `the chip is not cut off: ${JSON.stringify(chip)}`);
     await page.locator('.top').screenshot({ path: join(artifacts, `errors-no-webgpu-${size}.png`) });
     assert.deepEqual(page.errors, []);
+    await page.context().close();
+  });
+
+  test(`${size}: a sample photo that cannot be fetched`, async () => {
+    // without the service worker, whose requests page.route cannot see
+    const page = await openPage(v, null, { serviceWorkers: 'block' });
+    await page.route('**/samples/grass.jpg', (r) => r.abort('internetdisconnected'));
+    await page.click('[data-testid=sample-grass]');
+    await refused(page, /^The sample photo Grass could not be fetched \(.*\), so the page could not show the sample photo: check the connection and try again\.$/,
+      /sample grass: fetch .*grass\.jpg/, `errors-sample-offline-${size}`);
+    assert.equal(await page.getAttribute('[data-testid=sample-chelsea]', 'aria-pressed'), 'true', 'the previous picture stays');
+    // the browser itself logs the failed request, and go-app the blocked
+    // service worker; the page logs no error
+    assert.deepEqual(page.errors.filter((e) => !/Failed to load resource|service worker registration failed/.test(e)), []);
     await page.context().close();
   });
 }

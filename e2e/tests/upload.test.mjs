@@ -7,7 +7,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { launch, open, ready, seq, nextRecon, pixels, shot, text, CPU } from '../lib.mjs';
+import { join } from 'node:path';
+import { launch, open, ready, seq, nextRecon, pixels, shot, text, artifacts, CPU } from '../lib.mjs';
 
 const site = new URL('../../public/web/', import.meta.url);
 const rocket = readFileSync(new URL('samples/rocket.jpg', site));
@@ -50,6 +51,7 @@ for (const v of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
     assert.equal(await pressed('upload-1'), 'true');
     assert.match(await text(page, 'image-note'), /my-photo\.jpg/);
     await shot(page, `upload-again-${size}`);
+    await page.locator('.images').screenshot({ path: join(artifacts, `upload-again-card-${size}.png`) });
   });
 
   async function refused(file, pattern) {
@@ -109,6 +111,7 @@ for (const v of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
     assert.equal(await page.locator('[data-testid^=remove-]').count(), 2, 'a remove button per upload, none for samples');
     assert.equal(await page.getAttribute('[data-testid=remove-upload-2]', 'aria-label'), 'Remove huge.png');
     await shot(page, `upload-gallery-${size}`);
+    await page.locator('.images').screenshot({ path: join(artifacts, `upload-gallery-card-${size}.png`) });
     // removing the current picture shows the item that takes its place
     let n = await seq(page);
     await page.click('[data-testid=remove-upload-2]');
@@ -126,6 +129,7 @@ for (const v of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
     assert.equal(await page.locator('[data-testid^=remove-]').count(), 0);
     assert.equal(await page.locator('[data-testid^=sample-]').count(), 11, 'the samples stay');
     await shot(page, `upload-removed-${size}`);
+    await page.locator('.images').screenshot({ path: join(artifacts, `upload-removed-card-${size}.png`) });
     assert.deepEqual(page.errors, []);
     await page.context().close();
   });

@@ -52,7 +52,7 @@ func (c *hubPanel) onLoad(ctx app.Context, e app.Event) {
 		return
 	}
 	if c.training.Busy {
-		showError(ctx, "stop the training run before loading another model")
+		showUserError(ctx, "load another model", errTrainingBusy)
 		return
 	}
 	src, hub, err := c.target()

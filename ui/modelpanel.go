@@ -38,7 +38,7 @@ func (c *modelPanel) onModelInput(ctx app.Context, e app.Event) {
 		return
 	}
 	if c.training.Busy {
-		showError(ctx, "stop the training run before loading another model")
+		showUserError(ctx, "load another model", errTrainingBusy)
 		return
 	}
 	setLoading(ctx, "Loading the model", -1)
@@ -138,7 +138,7 @@ func (c *modelPanel) onBundled(ctx app.Context, e app.Event) {
 		return
 	}
 	if c.training.Busy {
-		showError(ctx, "stop the training run before loading another model")
+		showUserError(ctx, "load another model", errTrainingBusy)
 		return
 	}
 	b, s := avail[i], c.session.s

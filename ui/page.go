@@ -91,7 +91,7 @@ func (p *Page) startup(ctx app.Context) {
 	}
 	var lm *loadedModel
 	if err := p.s.do(func(k backend.Kernels) (err error) { lm, err = linkedModel(k, link); return err }); err != nil {
-		showError(ctx, err.Error()) // and fall back to the bundled model
+		showUserError(ctx, "use the model this link names", worded(err)) // and fall back to the bundled model
 	}
 	var err error
 	if lm == nil {
@@ -99,7 +99,7 @@ func (p *Page) startup(ctx app.Context) {
 	}
 	mark("model")
 	if err != nil {
-		showError(ctx, fmt.Sprintf("the bundled model could not be loaded, showing a freshly initialised %s instead: %v", defaultPreset, err))
+		showUserError(ctx, fmt.Sprintf("load the bundled model (a freshly initialised %s is shown)", defaultPreset), err)
 	}
 	if lm == nil {
 		if err := p.s.do(func(k backend.Kernels) (err error) { lm, err = freshModel(k, defaultPreset, FreshSeed); return err }); err != nil {
@@ -117,7 +117,7 @@ func (p *Page) startup(ctx app.Context) {
 	setLoading(ctx, "Loading the sample images", -1)
 	first, err := linkedSample(link)
 	if err != nil {
-		showError(ctx, err.Error())
+		showUserError(ctx, "show the image this link names", worded(err))
 	}
 	done := make(chan struct{})
 	ctx.NewActionWithValue(actionSample, sampleRequest{Sample: first, Show: true, Done: func(error) { close(done) }})

@@ -149,7 +149,7 @@ func (c *reconView) onMaskedClick(ctx app.Context, e app.Event) {
 	}
 	ms, err := c.mask.toggle(lm.masking, row*g+max(col, 0))
 	if err != nil {
-		showError(ctx, err.Error())
+		showUserError(ctx, "change that patch", worded(err))
 		return
 	}
 	c.mask = ms

@@ -406,7 +406,7 @@ func (c *trainPanel) onForm(field string) app.EventHandler {
 			f.Warmup, err = strconv.Atoi(v)
 		}
 		if err != nil {
-			showError(ctx, fmt.Sprintf("training %s: %q is not a number", field, v))
+			showUserError(ctx, "use the training settings", worded(fmt.Errorf("%q is not a number for %s, so enter a number", v, field)))
 			return
 		}
 		c.form = f

@@ -16,8 +16,9 @@ import (
 // happened and what to do (userMessage); the technical detail goes to the
 // browser console. The page's code returns typed or wrapped errors for
 // them (imageError, storageError, fetchError, model.LoadError,
-// train.DamagedError, gpu.ErrDeviceLost, errCancelled, wordedError), and
-// every place that shows an error calls showUserError (or noteFor).
+// train.DamagedError, gpu.ErrDeviceLost, errTrainingBusy, errCancelled,
+// wordedError), and every place that shows an error calls showUserError
+// (or noteFor).
 
 // imageProblem is why a file given as an image was refused.
 type imageProblem int
@@ -86,6 +87,10 @@ func markStorage(err *error) {
 	}
 }
 
+// errTrainingBusy is an action refused while a training run holds the
+// model.
+var errTrainingBusy = errors.New("a training run is using the model")
+
 // wordedError is an error whose text is already written for people (a
 // clause that names the problem and, where it helps, what to do).
 type wordedError struct{ Err error }
@@ -128,6 +133,8 @@ func userMessage(err error, action string) string {
 		return storageMessage(storage, action)
 	case errors.As(err, &fetch):
 		return fmt.Sprintf("%s could not be fetched (the page is offline without it cached, or the server did not answer), so the page could not %s: check the connection and try again.", capitalised(fetch.What), action)
+	case errors.Is(err, errTrainingBusy):
+		return fmt.Sprintf("A training run is using the model, so the page could not %s: pause or stop the run first.", action)
 	case errors.Is(err, errCancelled):
 		return fmt.Sprintf("The download was cancelled, so the page did not %s.", action)
 	case errors.As(err, &w):

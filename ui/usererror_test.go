@@ -43,6 +43,8 @@ func TestUserMessage(t *testing.T) {
 			`^The training run saved in this browser is damaged or cut short, so it cannot continue: start a new run, which replaces it\.$`},
 		{"sample offline", "train", fmt.Errorf("training image: %w", &fetchError{What: "the sample photo Grass", Err: errors.New("fetch /web/samples/grass.jpg: TypeError: Failed to fetch")}),
 			`^The sample photo Grass could not be fetched \(.*\), so the page could not train: check the connection and try again\.$`},
+		{"training busy", "load another model", errTrainingBusy,
+			`^A training run is using the model, so the page could not load another model: pause or stop the run first\.$`},
 		{"device lost", "reconstruct the image", fmt.Errorf("submit: %w", gpu.ErrDeviceLost),
 			`^The WebGPU device was lost .*continues on the CPU backend.*: reload the page to try WebGPU again\.$`},
 		{"cancelled", "load org/name (the previous model stays)", fmt.Errorf("fetch: %w", errCancelled),

@@ -25,13 +25,14 @@ func chooseBackend() (k backend.Kernels, backendText, adapterText string) {
 		return cpuBackend(), cpuBackendText, cpuNote("WebGPU not used: the page was opened with ?backend=cpu")
 	}
 	if !js.Global().Get("navigator").Get("gpu").Truthy() {
-		return cpuBackend(), cpuBackendText, cpuNote("no WebGPU in this browser")
+		return cpuBackend(), cpuBackendText, cpuNote("this browser has no WebGPU, so the page computes on the CPU (slower): a recent Chrome, Edge or Safari has it")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), gpuOpenTimeout)
 	defer cancel()
 	b, err := gpu.New(ctx)
 	if err != nil {
-		return cpuBackend(), cpuBackendText, cpuNote(fmt.Sprintf("WebGPU unavailable (%v)", err))
+		consoleWarn(fmt.Sprintf("webmae: WebGPU could not be opened: %v", err))
+		return cpuBackend(), cpuBackendText, cpuNote("WebGPU could not be started, so the page computes on the CPU (slower): update the browser or its graphics driver to use the GPU")
 	}
 	return b, "WebGPU backend", describeAdapter(b.Info())
 }

@@ -86,17 +86,17 @@ func drawRGBA(id string, w, h int, rgba []byte) error {
 func decodeBlob(name string, blob js.Value) (recon.Pixels, string, error) {
 	size, typ := blob.Get("size").Int(), blob.Get("type").String()
 	if size > MaxImageBytes {
-		return recon.Pixels{}, "", fmt.Errorf("%s is %.1f MB; images up to %d MB are accepted", name, float64(size)/(1<<20), MaxImageBytes>>20)
+		return recon.Pixels{}, "", &imageError{Name: name, Problem: imageTooLarge, Type: typ, Size: size}
 	}
 	if typ != "" && !strings.HasPrefix(typ, "image/") {
-		return recon.Pixels{}, "", fmt.Errorf("%s is not an image (its type is %s)", name, typ)
+		return recon.Pixels{}, "", &imageError{Name: name, Problem: imageNotImage, Type: typ, Size: size}
 	}
 	if size == 0 {
-		return recon.Pixels{}, "", fmt.Errorf("%s is empty", name)
+		return recon.Pixels{}, "", &imageError{Name: name, Problem: imageEmpty, Type: typ}
 	}
 	bmp, err := await(js.Global().Call("createImageBitmap", blob))
 	if err != nil {
-		return recon.Pixels{}, "", fmt.Errorf("%s could not be decoded as an image (%v)", name, err)
+		return recon.Pixels{}, "", &imageError{Name: name, Problem: imageUndecodable, Type: typ, Size: size, Err: err}
 	}
 	w, h := bmp.Get("width").Int(), bmp.Get("height").Int()
 	var note string
@@ -357,7 +357,8 @@ func isNotFound(err error) bool {
 
 // storeWrite replaces the stored file name with data (atomically: a
 // writable stream commits on close).
-func storeWrite(name string, data []byte) error {
+func storeWrite(name string, data []byte) (err error) {
+	defer markStorage(&err)
 	dir, err := storageDir()
 	if err != nil {
 		return fmt.Errorf("save %s: %w", name, err)
@@ -382,6 +383,7 @@ func storeWrite(name string, data []byte) error {
 
 // storeRead returns a stored file; found is false when there is none.
 func storeRead(name string) (data []byte, found bool, err error) {
+	defer markStorage(&err)
 	dir, err := storageDir()
 	if err != nil {
 		return nil, false, fmt.Errorf("read %s: %w", name, err)
@@ -405,7 +407,8 @@ func storeRead(name string) (data []byte, found bool, err error) {
 }
 
 // storeDelete removes a stored file (no error when there is none).
-func storeDelete(name string) error {
+func storeDelete(name string) (err error) {
+	defer markStorage(&err)
 	dir, err := storageDir()
 	if err != nil {
 		return fmt.Errorf("delete %s: %w", name, err)

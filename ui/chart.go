@@ -8,7 +8,8 @@ import (
 	"strings"
 )
 
-// Loss chart geometry (SVG user units; the chart scales to its box).
+// Chart geometry shared with the sweep chart (explorer_draw.go), an SVG
+// drawn in user units that scales to its box.
 const (
 	chartW, chartH         = 600, 200
 	chartLeft, chartRight  = 52, 12
@@ -16,6 +17,12 @@ const (
 	chartMaxPoints         = 300
 	chartTicksX, chartTick = 5, 4
 )
+
+// lossPlotSize is the loss chart's plot in SVG user units: the plot
+// stretches to its box (preserveAspectRatio none, strokes that do not
+// scale) while its labels are HTML around it, so they keep their CSS size
+// at every width.
+const lossPlotSize = 1000
 
 // chartPoint is one plotted point: a step (1-based) and a loss.
 type chartPoint struct {
@@ -66,6 +73,36 @@ func niceTicks(lo, hi float64, n int) []float64 {
 	return out
 }
 
+// stepTicks returns about n whole-number ticks from 0 to last: multiples
+// of the step (1, 2 or 5 times a power of ten, at least 1) whose tick
+// count is closest to n, the larger step on ties.
+func stepTicks(last, n int) []int {
+	if last < 1 || n < 1 {
+		return []int{0}
+	}
+	step, best := 1, math.MaxInt
+	for mag := 1; mag <= last; mag *= 10 {
+		for _, m := range []int{1, 2, 5} {
+			s := m * mag
+			if d := abs(last/s + 1 - n); d <= best {
+				step, best = s, d
+			}
+		}
+	}
+	out := make([]int, 0, last/step+1)
+	for v := 0; v <= last; v += step {
+		out = append(out, v)
+	}
+	return out
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
 func fmtTick(v float64) string {
 	return strconv.FormatFloat(v, 'g', 3, 64)
 }
@@ -86,20 +123,64 @@ func smoothed(losses []float32) []float32 {
 	return out
 }
 
-// lossChartSVG draws the loss history as an SVG line chart (steps on x,
-// loss on y; each step's loss and their running mean), for totalSteps
-// planned steps.
-func lossChartSVG(losses []float32, totalSteps int) string {
+// lossChart is the loss history's chart as HTML (well-formed XML): a
+// legend (each step's loss, their running mean), the axis titles, whole
+// step ticks on x and round loss ticks on y around an SVG plot, for
+// totalSteps planned steps.
+func lossChart(losses []float32, totalSteps int) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="chart" data-testid="loss-chart" data-points="%d" viewBox="0 0 %d %d" role="img" aria-label="training loss per step" xmlns="http://www.w3.org/2000/svg">`, len(losses), chartW, chartH)
-	pw, ph := float64(chartW-chartLeft-chartRight), float64(chartH-chartTop-chartBottom)
-	fmt.Fprintf(&b, `<rect class="plot" x="%d" y="%d" width="%g" height="%g"/>`, chartLeft, chartTop, pw, ph)
+	label := "training loss per step: no steps yet"
+	if n := len(losses); n > 0 {
+		label = fmt.Sprintf("training loss per step: %d steps, the last %.4f", n, losses[n-1])
+	}
+	fmt.Fprintf(&b, `<div class="losschart" data-testid="loss-chart" data-points="%d" role="img" aria-label="%s">`, len(losses), html.EscapeString(label))
+	b.WriteString(`<div class="lc-legend"><span class="lc-key raw">loss of each step</span><span class="lc-key mean">running mean</span></div>`)
+	b.WriteString(`<div class="frame"><div class="ytitle">loss (masked-patch MSE)</div><div class="plot">`)
 	pts := chartPoints(losses, chartMaxPoints)
 	if len(pts) == 0 {
-		fmt.Fprintf(&b, `<text class="empty" x="%g" y="%g" text-anchor="middle">the loss of each training step appears here</text></svg>`, chartLeft+pw/2, chartTop+ph/2)
+		b.WriteString(`<div class="empty">the loss of each training step appears here</div></div><div class="xtitle">step</div></div></div>`)
 		return b.String()
 	}
-	lo, hi := math.Inf(1), math.Inf(-1)
+	lo, hi := lossRange(pts)
+	xMax := max(totalSteps, len(losses), 1)
+	// positions in percent of the plot (0 = left or bottom)
+	xPct := func(step int) float64 { return 100 * float64(step) / float64(xMax) }
+	yPct := func(v float64) float64 { return 100 * (v - lo) / (hi - lo) }
+	var ticks strings.Builder
+	fmt.Fprintf(&b, `<svg viewBox="0 0 %d %d" preserveAspectRatio="none" aria-hidden="true" xmlns="http://www.w3.org/2000/svg">`, lossPlotSize, lossPlotSize)
+	for _, t := range niceTicks(lo, hi, chartTick) {
+		y := lossPlotSize * (1 - yPct(t)/100)
+		fmt.Fprintf(&b, `<line class="grid" x1="0" x2="%d" y1="%.1f" y2="%.1f" vector-effect="non-scaling-stroke"/>`, lossPlotSize, y, y)
+		fmt.Fprintf(&ticks, `<span class="tick y" style="bottom:%.2f%%">%s</span>`, yPct(t), fmtTick(t))
+	}
+	for _, t := range stepTicks(xMax, chartTicksX) {
+		fmt.Fprintf(&ticks, `<span class="tick x" style="left:%.2f%%">%d</span>`, xPct(t), t)
+	}
+	line := func(class string, pts []chartPoint) {
+		fmt.Fprintf(&b, `<polyline class="%s" vector-effect="non-scaling-stroke" points="`, class)
+		for i, p := range pts {
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			fmt.Fprintf(&b, "%.1f,%.1f", xPct(p.Step)*lossPlotSize/100, lossPlotSize*(1-yPct(p.Loss)/100))
+		}
+		b.WriteString(`"/>`)
+	}
+	line("raw", pts)
+	line("mean", chartPoints(smoothed(losses), chartMaxPoints))
+	b.WriteString(`</svg>`)
+	b.WriteString(ticks.String())
+	last := pts[len(pts)-1]
+	fmt.Fprintf(&b, `<span class="dot" style="left:%.2f%%;bottom:%.2f%%" title="%s"></span>`, xPct(last.Step), yPct(last.Loss),
+		html.EscapeString(fmt.Sprintf("step %d: loss %.4f", last.Step, last.Loss)))
+	b.WriteString(`</div><div class="xtitle">step</div></div></div>`)
+	return b.String()
+}
+
+// lossRange is the y range of the loss chart: the points' range with 5%
+// margins (a flat history gets a range around its value).
+func lossRange(pts []chartPoint) (lo, hi float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
 	for _, p := range pts {
 		lo, hi = math.Min(lo, p.Loss), math.Max(hi, p.Loss)
 	}
@@ -107,32 +188,5 @@ func lossChartSVG(losses []float32, totalSteps int) string {
 		lo, hi = lo-0.5*math.Max(math.Abs(lo), 1e-3), hi+0.5*math.Max(math.Abs(hi), 1e-3)
 	}
 	pad := (hi - lo) * 0.05
-	lo, hi = lo-pad, hi+pad
-	xMax := max(totalSteps, len(losses), 1)
-	x := func(step int) float64 { return chartLeft + pw*float64(step)/float64(xMax) }
-	y := func(v float64) float64 { return chartTop + ph*(1-(v-lo)/(hi-lo)) }
-	for _, t := range niceTicks(lo, hi, chartTick) {
-		fmt.Fprintf(&b, `<line class="grid" x1="%d" x2="%g" y1="%.1f" y2="%.1f"/>`, chartLeft, chartLeft+pw, y(t), y(t))
-		fmt.Fprintf(&b, `<text class="tick" x="%d" y="%.1f" text-anchor="end" dominant-baseline="middle">%s</text>`, chartLeft-6, y(t), fmtTick(t))
-	}
-	for _, t := range niceTicks(0, float64(xMax), chartTicksX) {
-		fmt.Fprintf(&b, `<text class="tick" x="%.1f" y="%d" text-anchor="middle">%s</text>`, x(int(t)), chartH-8, fmtTick(t))
-	}
-	line := func(class string, pts []chartPoint) {
-		fmt.Fprintf(&b, `<polyline class="%s" points="`, class)
-		for i, p := range pts {
-			if i > 0 {
-				b.WriteByte(' ')
-			}
-			fmt.Fprintf(&b, "%.1f,%.1f", x(p.Step), y(p.Loss))
-		}
-		b.WriteString(`"/>`)
-	}
-	line("raw", pts)
-	line("line", chartPoints(smoothed(losses), chartMaxPoints))
-	last := pts[len(pts)-1]
-	fmt.Fprintf(&b, `<circle class="dot" cx="%.1f" cy="%.1f" r="3"><title>%s</title></circle>`, x(last.Step), y(last.Loss),
-		html.EscapeString(fmt.Sprintf("step %d: loss %.4f", last.Step, last.Loss)))
-	b.WriteString(`</svg>`)
-	return b.String()
+	return lo - pad, hi + pad
 }

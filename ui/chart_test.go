@@ -2,7 +2,9 @@ package ui
 
 import (
 	"encoding/xml"
+	"fmt"
 	"math"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -28,17 +30,57 @@ func TestChartPoints(t *testing.T) {
 	}
 }
 
-func TestLossChartSVG(t *testing.T) {
+func TestLossChart(t *testing.T) {
 	for _, losses := range [][]float32{nil, {1.5}, {1.5, 1.2, 0.9, 0.95, 0.7}} {
-		svg := lossChartSVG(losses, 20)
-		if err := xml.Unmarshal([]byte(svg), new(struct{})); err != nil {
-			t.Fatalf("%d losses: not well-formed: %v\n%s", len(losses), err, svg)
+		chart := lossChart(losses, 20)
+		if err := xml.Unmarshal([]byte(chart), new(struct{})); err != nil {
+			t.Fatalf("%d losses: not well-formed: %v\n%s", len(losses), err, chart)
 		}
-		if !strings.Contains(svg, `data-testid="loss-chart"`) {
-			t.Errorf("%d losses: no test id", len(losses))
+		for _, want := range []string{`data-testid="loss-chart"`, `>step<`, `>loss (masked-patch MSE)<`, `>loss of each step<`, `>running mean<`} {
+			if !strings.Contains(chart, want) {
+				t.Errorf("%d losses: no %s in\n%s", len(losses), want, chart)
+			}
 		}
-		if (len(losses) > 0) != strings.Contains(svg, "<polyline") {
+		if (len(losses) > 0) != strings.Contains(chart, "<polyline") {
 			t.Errorf("%d losses: line drawn = %v", len(losses), !(len(losses) > 0))
+		}
+	}
+	// 20 planned steps: x ticks 0, 5, ..., 20 (whole steps), at their
+	// share of the plot's width
+	chart := lossChart([]float32{1.5, 1.2, 0.9}, 20)
+	xTick := regexp.MustCompile(`<span class="tick x" style="left:([0-9.]+)%">([^<]*)</span>`)
+	var got []string
+	for _, m := range xTick.FindAllStringSubmatch(chart, -1) {
+		got = append(got, m[2]+"@"+m[1])
+	}
+	if want := "0@0.00 5@25.00 10@50.00 15@75.00 20@100.00"; strings.Join(got, " ") != want {
+		t.Errorf("x ticks %q, want %q", strings.Join(got, " "), want)
+	}
+}
+
+func TestStepTicks(t *testing.T) {
+	for _, c := range []struct {
+		last int
+		want string
+	}{
+		{1, "[0 1]"}, {3, "[0 1 2 3]"}, {10, "[0 2 4 6 8 10]"}, {20, "[0 5 10 15 20]"},
+		{25, "[0 5 10 15 20 25]"}, {200, "[0 50 100 150 200]"}, {2500, "[0 500 1000 1500 2000 2500]"},
+	} {
+		if got := fmt.Sprint(stepTicks(c.last, chartTicksX)); got != c.want {
+			t.Errorf("stepTicks(%d) = %s, want %s", c.last, got, c.want)
+		}
+	}
+	// every count of steps gets whole ticks, 0 first, in equal steps, at
+	// most the last step, and between 3 and 11 of them
+	for last := 1; last <= 5000; last++ {
+		ticks := stepTicks(last, chartTicksX)
+		if ticks[0] != 0 || ticks[len(ticks)-1] > last || (last >= 2 && (len(ticks) < 3 || len(ticks) > 11)) {
+			t.Fatalf("stepTicks(%d) = %v", last, ticks)
+		}
+		for i := 2; i < len(ticks); i++ {
+			if ticks[i]-ticks[i-1] != ticks[1] {
+				t.Fatalf("stepTicks(%d) = %v: unequal steps", last, ticks)
+			}
 		}
 	}
 }

@@ -52,12 +52,12 @@ func (c *hubPanel) onLoad(ctx app.Context, e app.Event) {
 		return
 	}
 	if c.training.Busy {
-		showError(ctx, "stop the training run before loading another model")
+		showUserError(ctx, "load another model", errTrainingBusy)
 		return
 	}
 	src, hub, err := c.target()
 	if err != nil {
-		showError(ctx, fmt.Sprintf("model not loaded: %v", err))
+		showUserError(ctx, "load that model", worded(err))
 		return
 	}
 	showError(ctx, "")
@@ -92,7 +92,7 @@ func (c *hubPanel) load(ctx app.Context, s *session, dl *fetchJob, hub string, s
 	lm, weights, err := c.fetch(ctx, s, dl, hub, src)
 	ctx.Dispatch(func(ctx app.Context) { c.dl = nil })
 	if err != nil {
-		showError(ctx, fmt.Sprintf("%s not loaded, the previous model stays: %v", src, err))
+		showUserError(ctx, fmt.Sprintf("load %s (the previous model stays)", src), worded(err))
 		return
 	}
 	showError(ctx, "")
@@ -160,7 +160,7 @@ func (c *hubPanel) onDelete(key string) app.EventHandler {
 	return func(ctx app.Context, e app.Event) {
 		ctx.Async(func() {
 			if err := keptModels.Delete(key); err != nil {
-				showError(ctx, fmt.Sprintf("delete: %v", err))
+				showUserError(ctx, "delete the kept model", err)
 			}
 			publishKept(ctx, keptModels, c.kept.Note)
 		})
@@ -185,7 +185,7 @@ func (c *hubPanel) Render() app.UI {
 	}
 	return app.Div().Class("hub").Body(
 		app.Div().Class("buttons").Body(
-			app.Input().Type("text").Attr("data-testid", "hub-input").Placeholder("facebook/vit-mae-base, org/name@revision or a URL").
+			app.Input().Type("text").Attr("data-testid", "hub-input").Aria("label", "Hugging Face model id or weights URL").Placeholder("facebook/vit-mae-base, org/name@revision or a URL").
 				Value(c.input).Disabled(busy).OnInput(c.onInput),
 			app.Button().Attr("data-testid", "hub-load").Disabled(busy).Text("Load").OnClick(c.onLoad),
 			app.If(busy, func() app.UI {

@@ -31,7 +31,7 @@ func limitsOf(k backend.Kernels) *gpu.Limits {
 func publishKept(ctx app.Context, st *modelStore, note string) {
 	ix, err := st.Index()
 	if err != nil {
-		note = fmt.Sprintf("Models cannot be kept in this browser (%v): a reload loses them.", err)
+		note = noteFor(err, "keep models in this browser (a reload loses them)")
 	}
 	ctx.SetState(stateKept, keptState{Index: ix, Note: note})
 }
@@ -96,7 +96,7 @@ func keep(ctx app.Context, st *modelStore, name, origin string, weights []byte, 
 	}
 	note := ""
 	if err != nil {
-		note = fmt.Sprintf("%s could not be kept in this browser (%v): a reload loses it.", name, err)
+		note = noteFor(err, fmt.Sprintf("keep %s in this browser (a reload loses it)", name))
 	}
 	publishKept(ctx, st, note)
 }

@@ -38,7 +38,7 @@ func (c *modelPanel) onModelInput(ctx app.Context, e app.Event) {
 		return
 	}
 	if c.training.Busy {
-		showError(ctx, "stop the training run before loading another model")
+		showUserError(ctx, "load another model", errTrainingBusy)
 		return
 	}
 	setLoading(ctx, "Loading the model", -1)
@@ -55,7 +55,7 @@ func (c *modelPanel) onModelInput(ctx app.Context, e app.Event) {
 		}
 		setLoading(ctx, "", 0)
 		if err != nil {
-			showError(ctx, fmt.Sprintf("model not loaded, the previous one stays: %v", err))
+			showUserError(ctx, "load the model file (the previous model stays)", worded(err))
 			return
 		}
 		showError(ctx, "")
@@ -80,7 +80,7 @@ func (c *modelPanel) onDownload(ctx app.Context, e app.Event) {
 			err = download("config.json", "application/json", cfg)
 		}
 		if err != nil {
-			showError(ctx, err.Error())
+			showUserError(ctx, "download the model", err)
 		}
 	})
 }
@@ -138,7 +138,7 @@ func (c *modelPanel) onBundled(ctx app.Context, e app.Event) {
 		return
 	}
 	if c.training.Busy {
-		showError(ctx, "stop the training run before loading another model")
+		showUserError(ctx, "load another model", errTrainingBusy)
 		return
 	}
 	b, s := avail[i], c.session.s
@@ -147,7 +147,7 @@ func (c *modelPanel) onBundled(ctx app.Context, e app.Event) {
 		lm, err := loadBundled(ctx, s, b)
 		setLoading(ctx, "", 0)
 		if err != nil {
-			showError(ctx, fmt.Sprintf("%s could not be loaded, the previous model stays: %v", b.Source, err))
+			showUserError(ctx, fmt.Sprintf("load %s (the previous model stays)", b.Source), err)
 			return
 		}
 		showError(ctx, "")

@@ -1,12 +1,14 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"webmae/engine/backend"
 	"webmae/engine/explore"
+	"webmae/engine/gpu"
 	"webmae/engine/model"
 )
 
@@ -84,12 +86,12 @@ func (p *Page) startup(ctx app.Context) {
 
 	link, linked, linkErr := readLink()
 	if linkErr != nil {
-		showError(ctx, linkErr.Error())
+		showUserError(ctx, "use the settings of this link", worded(linkErr))
 		link, linked = explore.State{}, false
 	}
 	var lm *loadedModel
 	if err := p.s.do(func(k backend.Kernels) (err error) { lm, err = linkedModel(k, link); return err }); err != nil {
-		showError(ctx, err.Error()) // and fall back to the bundled model
+		showUserError(ctx, "use the model this link names", worded(err)) // and fall back to the bundled model
 	}
 	var err error
 	if lm == nil {
@@ -97,7 +99,7 @@ func (p *Page) startup(ctx app.Context) {
 	}
 	mark("model")
 	if err != nil {
-		showError(ctx, fmt.Sprintf("the bundled model could not be loaded, showing a freshly initialised %s instead: %v", defaultPreset, err))
+		showUserError(ctx, fmt.Sprintf("load the bundled model (a freshly initialised %s is shown)", defaultPreset), err)
 	}
 	if lm == nil {
 		if err := p.s.do(func(k backend.Kernels) (err error) { lm, err = freshModel(k, defaultPreset, FreshSeed); return err }); err != nil {
@@ -115,7 +117,7 @@ func (p *Page) startup(ctx app.Context) {
 	setLoading(ctx, "Loading the sample images", -1)
 	first, err := linkedSample(link)
 	if err != nil {
-		showError(ctx, err.Error())
+		showUserError(ctx, "show the image this link names", worded(err))
 	}
 	done := make(chan struct{})
 	ctx.NewActionWithValue(actionSample, sampleRequest{Sample: first, Show: true, Done: func(error) { close(done) }})
@@ -129,7 +131,7 @@ func (p *Page) startup(ctx app.Context) {
 func (p *Page) loadStartModel(ctx app.Context) (*loadedModel, error) {
 	lm, err := restoreKept(ctx, p.s, keptModels)
 	if err != nil {
-		showError(ctx, fmt.Sprintf("the model in use before the reload could not be restored, showing the bundled one: %v", err))
+		showUserError(ctx, "restore the model in use before the reload (the bundled one is shown)", err)
 	}
 	if lm != nil {
 		return lm, nil
@@ -159,7 +161,7 @@ func (p *Page) onDeviceLost(ctx app.Context, a app.Action) {
 	cause, _ := a.Value.(error)
 	ctx.SetState(stateBackend, backendState{Text: cpuBackendText, Adapter: "the WebGPU device was lost; continuing on the CPU"})
 	msg := fmt.Sprintf("The WebGPU device was lost (%v). The page continues on the CPU backend.", cause)
-	showError(ctx, msg)
+	showUserError(ctx, "keep using WebGPU", errors.Join(gpu.ErrDeviceLost, cause))
 	var tr trainingState
 	ctx.GetState(stateTraining, &tr)
 	var ms modelState

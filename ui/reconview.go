@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"strconv"
 	"sync/atomic"
 
@@ -126,7 +125,7 @@ func (c *reconView) busy() bool {
 func (c *reconView) show(ctx app.Context, out reconOutput, err error, gen int64) {
 	c.shown = max(c.shown, gen)
 	if err != nil {
-		showError(ctx, fmt.Sprintf("reconstruction failed: %v", err))
+		showUserError(ctx, "reconstruct the image", err)
 		c.failed = true
 		return
 	}
@@ -195,7 +194,7 @@ func (c *reconView) patchAction(ctx app.Context, i int) {
 	}
 	ms, err := c.mask.toggle(c.model.LM.masking, i)
 	if err != nil {
-		showError(ctx, err.Error())
+		showUserError(ctx, "change that patch", worded(err))
 		return
 	}
 	c.mask = ms

@@ -92,7 +92,7 @@ func (c *trainPanel) send(ctx app.Context, e event) {
 func (c *trainPanel) apply(ctx app.Context, f effect, e event) {
 	switch f {
 	case effShowError:
-		showError(ctx, e.Err.Error())
+		showUserError(ctx, "train", worded(e.Err))
 	case effBuildRun:
 		c.buildRun(ctx)
 	case effRestoreRun:
@@ -110,7 +110,7 @@ func (c *trainPanel) apply(ctx app.Context, f effect, e event) {
 		if store := c.store; store != nil {
 			ctx.Async(func() {
 				if err := store.Remove(); err != nil {
-					showError(ctx, err.Error())
+					showUserError(ctx, "delete the saved training run", err)
 				}
 			})
 		}
@@ -146,7 +146,7 @@ func (c *trainPanel) findStore() {
 	if _, _, err := storeRead(runFile); err != nil {
 		c.ctx.Dispatch(func(app.Context) {
 			c.store = &train.MemStore{}
-			c.savedNote = fmt.Sprintf("Training runs cannot be saved in this browser (%v): a reload loses them.", err)
+			c.savedNote = noteFor(err, "save training runs in this browser (a reload loses them)")
 		})
 		return
 	}
@@ -160,7 +160,7 @@ func (c *trainPanel) checkSaved(store train.Store) {
 	c.ctx.Dispatch(func(ctx app.Context) {
 		switch {
 		case err != nil:
-			c.savedNote = fmt.Sprintf("A saved training run could not be read (%v); starting a new run replaces it.", err)
+			c.savedNote = noteFor(err, "read the training run saved in this browser (a new run replaces it)")
 		case found:
 			c.saved = &savedRun{Settings: settingsOf(info), Step: info.Step, Loss: float32(math.NaN())}
 			if info.Step > 0 {
@@ -363,7 +363,7 @@ func (c *trainPanel) requestPreview() {
 
 func (c *trainPanel) showPreview(ctx app.Context, out reconOutput, err error) {
 	if err != nil {
-		showError(ctx, fmt.Sprintf("reconstruction failed: %v", err))
+		showUserError(ctx, "show the training preview", err)
 		return
 	}
 	for i, id := range previewIDs {
@@ -406,7 +406,7 @@ func (c *trainPanel) onForm(field string) app.EventHandler {
 			f.Warmup, err = strconv.Atoi(v)
 		}
 		if err != nil {
-			showError(ctx, fmt.Sprintf("training %s: %q is not a number", field, v))
+			showUserError(ctx, "use the training settings", worded(fmt.Errorf("%q is not a number for %s, so enter a number", v, field)))
 			return
 		}
 		c.form = f

@@ -31,7 +31,7 @@ func (c *trainPanel) Render() app.UI {
 		progressBar(float64(c.step)/float64(max(c.total, 1))),
 		c.renderStats(),
 		app.Div().Class("trainview").Body(
-			app.Div().Class("chartbox").Body(app.Raw(lossChartSVG(c.losses, c.total))),
+			app.Div().Class("chartbox").Body(app.Raw(lossChart(c.losses, c.total))),
 			app.Div().Class("preview").Attr("data-testid", "train-preview").Attr("data-seq", c.previewSeq).Body(
 				app.Range(previewIDs).Slice(func(i int) app.UI {
 					return app.Figure().Body(

@@ -36,21 +36,21 @@ func LoadModelWithConfig(path, configPath string) (Config, []float32, WeightForm
 	var cfg Config
 	if configPath != "" {
 		if cfg, err = LoadConfig(configPath); err != nil {
-			return Config{}, nil, 0, fmt.Errorf("load model: %w", err)
+			return Config{}, nil, 0, fmt.Errorf("load model: %w", loadError(PartConfig, err))
 		}
 	}
 	tensors, err := LoadTensorsFile(weightsPath)
 	if err != nil {
-		return Config{}, nil, 0, fmt.Errorf("load model: %w", err)
+		return Config{}, nil, 0, fmt.Errorf("load model: %w", loadError(PartWeights, err))
 	}
 	if configPath == "" {
 		if cfg, err = InferConfig(tensors); err != nil {
-			return Config{}, nil, 0, fmt.Errorf("load model: %w, and %w", findErr, err)
+			return Config{}, nil, 0, fmt.Errorf("load model: %w", loadError(PartConfig, fmt.Errorf("%w, and %w", findErr, err)))
 		}
 	}
 	params, format, err := LoadWeights(tensors, cfg, NewLayout(cfg))
 	if err != nil {
-		return Config{}, nil, 0, fmt.Errorf("load model: %s: %w", weightsPath, err)
+		return Config{}, nil, 0, fmt.Errorf("load model: %s: %w", weightsPath, loadError(PartMismatch, err))
 	}
 	return cfg, params, format, nil
 }
@@ -64,7 +64,7 @@ func LoadModelWithConfig(path, configPath string) (Config, []float32, WeightForm
 func LoadModelBytes(weights, configJSON []byte) (Config, []float32, WeightFormat, error) {
 	tensors, err := ReadTensors(weights)
 	if err != nil {
-		return Config{}, nil, 0, fmt.Errorf("load model: %w", err)
+		return Config{}, nil, 0, fmt.Errorf("load model: %w", loadError(PartWeights, err))
 	}
 	var cfg Config
 	if len(configJSON) == 0 {
@@ -73,11 +73,11 @@ func LoadModelBytes(weights, configJSON []byte) (Config, []float32, WeightFormat
 		cfg, err = ParseConfig(configJSON)
 	}
 	if err != nil {
-		return Config{}, nil, 0, fmt.Errorf("load model: %w", err)
+		return Config{}, nil, 0, fmt.Errorf("load model: %w", loadError(PartConfig, err))
 	}
 	params, format, err := LoadWeights(tensors, cfg, NewLayout(cfg))
 	if err != nil {
-		return Config{}, nil, 0, fmt.Errorf("load model: %w", err)
+		return Config{}, nil, 0, fmt.Errorf("load model: %w", loadError(PartMismatch, err))
 	}
 	return cfg, params, format, nil
 }

@@ -182,6 +182,13 @@ func decodeCheckpoint(data []byte) (*savedCheckpoint, error) {
 	return parseCheckpoint(tensors, meta)
 }
 
+// DamagedError is a stored checkpoint that cannot be used: not a
+// checkpoint, cut short, damaged or inconsistent. Its text is the cause's.
+type DamagedError struct{ Err error }
+
+func (e *DamagedError) Error() string { return e.Err.Error() }
+func (e *DamagedError) Unwrap() error { return e.Err }
+
 // errNoCheckpoint marks a store that holds no checkpoint.
 var errNoCheckpoint = errors.New("no checkpoint")
 
@@ -197,7 +204,7 @@ func loadOne(load func() ([]byte, bool, error), where string) (*savedCheckpoint,
 	}
 	ck, err := decodeCheckpoint(data)
 	if err != nil {
-		return nil, fmt.Errorf("checkpoint in %s: %w", where, err)
+		return nil, &DamagedError{Err: fmt.Errorf("checkpoint in %s: %w", where, err)}
 	}
 	ck.from = where
 	return ck, nil

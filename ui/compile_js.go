@@ -37,7 +37,7 @@ func compileFirst(ctx app.Context, s *session) {
 		return
 	}
 	s.do(func(k backend.Kernels) error {
-		compileWorkload(ctx, k, gpu.ReconstructionWorkload(cfg), "Compiling the reconstruction's GPU kernels", "Loading "+avail[0].Source)
+		compileWorkload(k, gpu.ReconstructionWorkload(cfg), bannerProgress(ctx, "Compiling the reconstruction's GPU kernels", "Loading "+avail[0].Source))
 		return nil
 	})
 	mark("pipelines")
@@ -45,34 +45,35 @@ func compileFirst(ctx app.Context, s *session) {
 
 // compileTraining compiles the pipelines of a training step of cfg at
 // batch images (the backward pass and AdamW) before the first step,
-// showing progress in the loading banner.
-func compileTraining(ctx app.Context, s *session, cfg model.Config, batch int) {
+// telling progress of each pipeline compiled (done of total).
+func compileTraining(s *session, cfg model.Config, batch int, progress func(done, total int)) {
 	if precompileOff() {
 		return
 	}
 	w := gpu.Workload{Config: cfg, Batch: batch, Keep: cfg.NumKeep(cfg.MaskRatio), Training: true}
 	s.do(func(k backend.Kernels) error {
-		compileWorkload(ctx, k, w, "Compiling the training step's GPU kernels", "")
+		compileWorkload(k, w, progress)
 		return nil
 	})
 }
 
-// compileWorkload runs Compile on a WebGPU backend k with its progress in
-// the loading banner, which shows after (no banner when "") once done.
-func compileWorkload(ctx app.Context, k backend.Kernels, w gpu.Workload, what, after string) {
-	g, ok := k.(*gpu.Backend)
-	if !ok {
-		return
+// compileWorkload runs Compile on a WebGPU backend k, telling progress.
+// Failures are left to the first use, which reports them.
+func compileWorkload(k backend.Kernels, w gpu.Workload, progress func(done, total int)) {
+	if g, ok := k.(*gpu.Backend); ok {
+		g.Compile(context.Background(), w, progress)
 	}
-	err := g.Compile(context.Background(), w, func(done, total int) {
+}
+
+// bannerProgress shows compilation progress in the loading banner, which
+// shows after (no banner when "") once done.
+func bannerProgress(ctx app.Context, what, after string) func(done, total int) {
+	return func(done, total int) {
 		if done == total {
 			setLoading(ctx, after, -1)
 			return
 		}
 		setLoading(ctx, fmt.Sprintf("%s (%d of %d)", what, done, total), float64(done)/float64(total))
-	})
-	if err != nil {
-		setLoading(ctx, after, -1)
 	}
 }
 

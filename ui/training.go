@@ -416,8 +416,11 @@ func (c *trainPanel) onPause(ctx app.Context, e app.Event) { c.send(ctx, event{K
 
 func (c *trainPanel) onStop(ctx app.Context, e app.Event) { c.send(ctx, event{Kind: evStop}) }
 
+// onDiscard forgets the saved run; the form returns to its default (the
+// saved run's learning rate may be one for a fresh model).
 func (c *trainPanel) onDiscard(ctx app.Context, e app.Event) {
-	c.savedNote, c.losses, c.step, c.total = "", nil, 0, 0
+	c.savedNote, c.losses, c.step, c.total, c.rate = "", nil, 0, 0, 0
+	c.form = DefaultTrainSettings()
 	c.send(ctx, event{Kind: evDiscard})
 }
 

@@ -20,10 +20,10 @@ func (c *trainPanel) Render() app.UI {
 		app.P().Class("hint").Text("On the loaded images and the samples: random resized crops (scale 0.2–1), horizontal flips, ImageNet normalisation, mask ratio 0.75; AdamW (0.9, 0.95), weight decay 0.05, lr = base lr × batch / 256 with linear warmup and cosine decay. \"The loaded model\" fine-tunes the model shown, at a learning rate that keeps it; the other choices start a fresh model in its place (the page asks first). The tutorial choice trains the tutorial's MAE (vit-pytorch-mae)."),
 		c.renderForm(),
 		c.renderButtons(),
-		app.If(c.prep.Stage != prepNone, func() app.UI {
-			return app.P().Class("note", "prep").Attr("data-testid", "train-prep").Attr("data-stage", int(c.prep.Stage)).Body(
-				app.Span().Class("spinner"), app.Text(c.prep.String()))
-		}),
+		// always present (hidden when idle): the nodes after it keep their
+		// identity, which observers of the stats rely on
+		app.P().Class("note", "prep").Attr("data-testid", "train-prep").Attr("data-stage", int(c.prep.Stage)).
+			Hidden(c.prep.Stage == prepNone).Body(app.Span().Class("spinner"), app.Span().Text(c.prep.String())),
 		app.Div().Class("notes").Body(
 			app.If(c.saved != nil, func() app.UI {
 				return app.P().Class("note").Attr("data-testid", "saved-note").Text(fmt.Sprintf(
@@ -34,7 +34,6 @@ func (c *trainPanel) Render() app.UI {
 		),
 		progressBar(float64(c.step)/float64(max(c.total, 1))),
 		c.renderStats(),
-		app.If(c.confirm, c.renderConfirm),
 		app.Div().Class("trainview").Body(
 			app.Div().Class("chartbox").Body(app.Raw(lossChartSVG(c.losses, c.total))),
 			app.Div().Class("preview").Attr("data-testid", "train-preview").Attr("data-seq", c.previewSeq).Body(
@@ -47,6 +46,7 @@ func (c *trainPanel) Render() app.UI {
 				app.P().Class("hint").Text(fmt.Sprintf("Preview: the first training image, fixed mask, refreshed every %d steps.", previewEvery)),
 			),
 		),
+		app.If(c.confirm, c.renderConfirm), // last: opening it moves no other node
 	)
 }
 

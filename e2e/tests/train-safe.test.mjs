@@ -9,8 +9,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, open, ready, seq, nextRecon, shot, text } from '../lib.mjs';
 
-// Two steps of batch 2 of the 224-px default on WebGPU (SwiftShader); the
-// time is logged. Loaded machines are slow, hence the margin.
+// One step of batch 1 of the 224-px default on WebGPU (SwiftShader); the
+// time is logged (2 steps of batch 2 took 77-97 s from Start, 27-31 s a
+// step, on a loaded 2-core machine). Loaded machines are slow, hence the
+// margin.
 const TRAIN_MS = 240_000;
 const imageSize = (page) => page.getAttribute('[data-testid=model-summary]', 'data-image-size');
 const state = (page) => page.getAttribute('[data-testid=train-stats]', 'data-state');
@@ -32,9 +34,9 @@ for (const [name, viewport] of [['desktop', { width: 1280, height: 800 }], ['pho
     assert.equal(await imageSize(page), '224');
     assert.equal(await page.inputValue('[data-testid=train-preset]'), 'current');
     assert.equal(await page.inputValue('[data-testid=train-lr]'), '0.0001');
-    await setField(page, 'train-steps', 2);
-    await setField(page, 'train-batch', 2);
-    await setField(page, 'train-warmup', 1);
+    await setField(page, 'train-steps', 1);
+    await setField(page, 'train-batch', 1);
+    await setField(page, 'train-warmup', 0);
     const t0 = Date.now();
     await page.click('[data-testid=train-start]');
     assert.equal(await page.locator('[data-testid=train-confirm]').count(), 0, 'fine-tuning asks nothing');
@@ -44,9 +46,9 @@ for (const [name, viewport] of [['desktop', { width: 1280, height: 800 }], ['pho
     await shot(page, `train-safe-${name}-preparing`);
     await page.waitForSelector('[data-testid=train-stats][data-state=done]', { timeout: TRAIN_MS });
     const speed = await text(page, 'train-speed');
-    console.log(`${name}: 2 steps (batch 2) of the 224-px default in ${Date.now() - t0} ms; speed shown: ${speed}`);
+    console.log(`${name}: 1 step (batch 1) of the 224-px default in ${Date.now() - t0} ms from Start; speed shown: ${speed}`);
     assert.match(speed, /^\d+(\.\d)? (s\/step|steps\/s)$/);
-    assert.equal(await page.locator('[data-testid=train-prep]').count(), 0, 'the preparation line is gone');
+    assert.ok(await page.locator('[data-testid=train-prep]').isHidden(), 'the preparation line is gone');
     assert.equal(await imageSize(page), '224', 'fine-tuning keeps the model');
     assert.match(await page.locator('[data-testid=model-summary]').textContent(), /trained in this page from the bundled default model/);
     await shot(page, `train-safe-${name}-finetuned`);

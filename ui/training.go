@@ -218,6 +218,7 @@ func (c *trainPanel) buildRun(ctx app.Context) {
 		return
 	}
 	c.prep = prepState{Stage: prepImages}
+	c.step, c.total, c.losses, c.rate = 0, s.Steps, nil, 0 // the new run's, not the last one's
 	showError(ctx, "")
 	end := c.begin()
 	progress := func(done, total int) { c.setPrep(prepState{Stage: prepImages, Done: done, Total: total}) }

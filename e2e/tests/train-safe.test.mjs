@@ -63,7 +63,7 @@ for (const [name, viewport] of [['desktop', { width: 1280, height: 800 }], ['pho
     assert.match(await text(page, 'train-confirm'), /fresh, untrained model in place of trained in this page/);
     await shot(page, `train-safe-${name}-confirm`);
     await page.click('[data-testid=train-confirm-cancel]');
-    assert.equal(await page.locator('[data-testid=train-confirm]').count(), 0);
+    await page.waitForSelector('[data-testid=train-confirm]', { state: 'detached', timeout: 10_000 }); // the page re-renders after the click
     assert.equal(await state(page), 'done');
     assert.equal(await imageSize(page), '224', 'Cancel keeps the model');
 

@@ -36,8 +36,18 @@ func compileFirst(ctx app.Context, s *session) {
 	if err != nil {
 		return
 	}
+	banner := bannerProgress(ctx, "Compiling the reconstruction's GPU kernels", "Loading "+avail[0].Source)
+	total := 0
 	s.do(func(k backend.Kernels) error {
-		compileWorkload(ctx, k, gpu.ReconstructionWorkload(cfg), "Compiling the reconstruction's GPU kernels", "Loading "+avail[0].Source, true)
+		err := compileWorkload(k, gpu.ReconstructionWorkload(cfg), func(done, n int) {
+			total = n
+			banner(done, n)
+			ctx.NewActionWithValue(actionCompileProgress, compileProgress{Done: done, Total: n})
+		})
+		if err != nil { // the banner and the panels' overlay end as if done
+			banner(total, total)
+			ctx.NewActionWithValue(actionCompileProgress, compileProgress{Done: total, Total: total})
+		}
 		return nil
 	})
 	mark("pipelines")
@@ -45,43 +55,36 @@ func compileFirst(ctx app.Context, s *session) {
 
 // compileTraining compiles the pipelines of a training step of cfg at
 // batch images (the backward pass and AdamW) before the first step,
-// showing progress in the loading banner.
-func compileTraining(ctx app.Context, s *session, cfg model.Config, batch int) {
+// telling progress of each pipeline compiled (done of total).
+func compileTraining(s *session, cfg model.Config, batch int, progress func(done, total int)) {
 	if precompileOff() {
 		return
 	}
 	w := gpu.Workload{Config: cfg, Batch: batch, Keep: cfg.NumKeep(cfg.MaskRatio), Training: true}
 	s.do(func(k backend.Kernels) error {
-		compileWorkload(ctx, k, w, "Compiling the training step's GPU kernels", "", false)
+		_ = compileWorkload(k, w, progress) // a failure is the first step's to report
 		return nil
 	})
 }
 
-// compileWorkload runs Compile on a WebGPU backend k with its progress in
-// the loading banner, which shows after (no banner when "") once done,
-// and, with panels, on the reconstruction's busy overlay.
-func compileWorkload(ctx app.Context, k backend.Kernels, w gpu.Workload, what, after string, panels bool) {
-	g, ok := k.(*gpu.Backend)
-	if !ok {
-		return
+// compileWorkload runs Compile on a WebGPU backend k, telling progress;
+// the error is the caller's to show or leave to the first use.
+func compileWorkload(k backend.Kernels, w gpu.Workload, progress func(done, total int)) error {
+	if g, ok := k.(*gpu.Backend); ok {
+		return g.Compile(context.Background(), w, progress)
 	}
-	total := 0
-	err := g.Compile(context.Background(), w, func(done, n int) {
-		total = n
-		if panels {
-			ctx.NewActionWithValue(actionCompileProgress, compileProgress{Done: done, Total: n})
-		}
-		if done == n {
+	return nil
+}
+
+// bannerProgress shows compilation progress in the loading banner, which
+// shows after (no banner when "") once done.
+func bannerProgress(ctx app.Context, what, after string) func(done, total int) {
+	return func(done, total int) {
+		if done == total {
 			setLoading(ctx, after, -1)
 			return
 		}
-		setLoading(ctx, fmt.Sprintf("%s (%d of %d)", what, done, n), float64(done)/float64(n))
-	})
-	if err != nil {
-		setLoading(ctx, after, -1)
-		if panels {
-			ctx.NewActionWithValue(actionCompileProgress, compileProgress{Done: total, Total: total})
-		}
+		setLoading(ctx, fmt.Sprintf("%s (%d of %d)", what, done, total), float64(done)/float64(total))
 	}
 }
 

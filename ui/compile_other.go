@@ -11,4 +11,4 @@ import (
 // Outside the browser there are no pipelines to compile (see compile_js.go).
 func compileFirst(app.Context, *session) {}
 
-func compileTraining(app.Context, *session, model.Config, int) {}
+func compileTraining(*session, model.Config, int, func(done, total int)) {}

@@ -298,10 +298,13 @@ func (c *gallery) onImagesRequest(ctx app.Context, a app.Action) {
 		add(k)
 	}
 	ctx.Async(func() {
-		for _, s := range missing {
+		for i, s := range missing {
 			if err := c.loadSample(sampleRequest{Sample: s}); err != nil {
 				r.Done(nil, nil, fmt.Errorf("training image: %w", err))
 				return
+			}
+			if r.Progress != nil {
+				r.Progress(i+1, len(missing))
 			}
 		}
 		c.ctx.Dispatch(func(app.Context) {

@@ -56,6 +56,7 @@ const (
 	evDeviceLost                     // the backend moved to the CPU while a run was in the page
 	evRecovered                      // the run was restored on the CPU (Done as for evReady)
 	evRecoverFailed                  // it could not be (Err)
+	evModelReplaced                  // another model took the page's model from a finished run
 )
 
 // event is one input of the machine.
@@ -63,6 +64,9 @@ type event struct {
 	Kind eventKind
 	Done bool  // evReady, evLoopEnded, evRecovered: every step is taken
 	Err  error // the failures; for evStart, why the form is unusable
+	// Replaces (evStart): the new run starts a fresh model in place of
+	// the page's; Confirmed: the person agreed to that.
+	Replaces, Confirmed bool
 }
 
 // effect is one thing the training component does after a transition.
@@ -80,6 +84,7 @@ const (
 	effCheckSaved               // look for a saved run: evSavedFound
 	effPreview                  // redraw the preview and the main view with the run's model
 	effFreshModel               // show a freshly initialised model (the run's is lost)
+	effConfirm                  // ask before replacing the model: evStart again with Confirmed
 )
 
 // next is the transition function. Events that do not apply in a state
@@ -139,6 +144,11 @@ func next(s runState, e event) (runState, []effect) {
 		if s == stRecovering {
 			return stIdle, []effect{effShowError, effDropRun, effFreshModel}
 		}
+	case evModelReplaced:
+		// the run's checkpoint stays: it can be restored from the store
+		if s == stDone {
+			return stIdle, []effect{effDropRun, effCheckSaved}
+		}
 	}
 	return s, nil
 }
@@ -152,6 +162,9 @@ func onStart(s runState, e event) (runState, []effect) {
 	case stIdle, stDone:
 		if e.Err != nil {
 			return s, []effect{effShowError}
+		}
+		if e.Replaces && !e.Confirmed {
+			return s, []effect{effConfirm}
 		}
 		return stPreparing, []effect{effBuildRun}
 	}

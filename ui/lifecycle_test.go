@@ -9,7 +9,7 @@ import (
 var allStates = []runState{stIdle, stSaved, stPreparing, stRunning, stPausing, stStopping, stPaused, stDone, stRecovering}
 
 var allEvents = []eventKind{evStart, evPause, evStop, evDiscard, evSavedFound, evReady, evPrepareFailed,
-	evLoopEnded, evLoopFailed, evDeviceLost, evRecovered, evRecoverFailed}
+	evLoopEnded, evLoopFailed, evDeviceLost, evRecovered, evRecoverFailed, evModelReplaced}
 
 // Every transition that changes something, written out; every other
 // (state, event) pair must change nothing and do nothing.
@@ -31,6 +31,18 @@ func TestLifecycleTransitions(t *testing.T) {
 		{stDone, event{Kind: evStart, Err: errBad}}: {stDone, []effect{effShowError}},
 		{stSaved, event{Kind: evStart}}:             {stPreparing, []effect{effRestoreRun}},
 		{stPaused, event{Kind: evStart}}:            {stRunning, []effect{effRunLoop}},
+		// a run that would replace the page's model asks first
+		{stIdle, event{Kind: evStart, Replaces: true}}:                  {stIdle, []effect{effConfirm}},
+		{stDone, event{Kind: evStart, Replaces: true}}:                  {stDone, []effect{effConfirm}},
+		{stIdle, event{Kind: evStart, Replaces: true, Confirmed: true}}: {stPreparing, []effect{effBuildRun}},
+		{stDone, event{Kind: evStart, Replaces: true, Confirmed: true}}: {stPreparing, []effect{effBuildRun}},
+		// resuming a run replaces nothing
+		{stSaved, event{Kind: evStart, Replaces: true}}:                   {stPreparing, []effect{effRestoreRun}},
+		{stPaused, event{Kind: evStart, Replaces: true}}:                  {stRunning, []effect{effRunLoop}},
+		{stSaved, event{Kind: evStart, Replaces: true, Confirmed: true}}:  {stPreparing, []effect{effRestoreRun}},
+		{stPaused, event{Kind: evStart, Replaces: true, Confirmed: true}}: {stRunning, []effect{effRunLoop}},
+		// another model shown after a finished run: its checkpoint is offered again
+		{stDone, event{Kind: evModelReplaced}}: {stIdle, []effect{effDropRun, effCheckSaved}},
 		// resuming needs no form
 		{stSaved, event{Kind: evStart, Err: errBad}}:    {stPreparing, []effect{effRestoreRun}},
 		{stPaused, event{Kind: evStart, Err: errBad}}:   {stRunning, []effect{effRunLoop}},
@@ -69,7 +81,8 @@ func TestLifecycleTransitions(t *testing.T) {
 	}
 	for _, s := range allStates {
 		for _, k := range allEvents {
-			for _, e := range []event{{Kind: k}, {Kind: k, Done: true}, {Kind: k, Err: errBad}} {
+			for _, e := range []event{{Kind: k}, {Kind: k, Done: true}, {Kind: k, Err: errBad},
+				{Kind: k, Replaces: true}, {Kind: k, Replaces: true, Confirmed: true}} {
 				got, eff := next(s, e)
 				w, ok := want[key{s, relevant(e)}]
 				if !ok {
@@ -85,15 +98,16 @@ func TestLifecycleTransitions(t *testing.T) {
 }
 
 // relevant keeps what the machine reads of an event: Done of the
-// completion events and whether evStart has an error (the table writes
-// it as errBad; a failure's error is only shown).
+// completion events and, of evStart, whether it has an error (the table
+// writes it as errBad; a failure's error is only shown) and the
+// replacement flags.
 func relevant(e event) event {
 	r := event{Kind: e.Kind}
 	switch e.Kind {
 	case evReady, evLoopEnded, evRecovered:
 		r.Done = e.Done
 	case evStart:
-		r.Err = e.Err
+		r.Err, r.Replaces, r.Confirmed = e.Err, e.Replaces, e.Confirmed
 	}
 	return r
 }

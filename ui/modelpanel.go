@@ -95,6 +95,9 @@ func (c *modelPanel) Render() app.UI {
 			app.Input().Type("file").ID("model-input").Attr("data-testid", "model-input").Class("hidden-input").
 				Accept(".safetensors,.pth,.pt,.bin,.json").Multiple(true).OnChange(c.onModelInput),
 			app.Button().Attr("data-testid", "model-download").Disabled(c.model.LM == nil).Text("Download").OnClick(c.onDownload),
+			app.Button().Attr("data-testid", "model-restore").Disabled(c.training.Busy || len(availableBundled()) == 0).
+				Title("bring back the bundled default model (a training run in progress must be paused and stopped first)").
+				Text("Restore default model").OnClick(c.onRestore),
 		),
 		&hubPanel{},
 		app.P().Class("hint").Text("A Hugging Face id (facebook/vit-mae-base), or .safetensors / PyTorch .pth, .bin files under Hugging Face ViTMAE or official MAE names, or the tutorial's MAE with its config.json (\"architecture\": \"vit-pytorch-mae\"); models brought in are kept in this browser. The download is model.safetensors + config.json in the model's own format."),
@@ -152,5 +155,34 @@ func (c *modelPanel) onBundled(ctx app.Context, e app.Event) {
 		}
 		showError(ctx, "")
 		ctx.SetState(stateModel, modelState{LM: lm})
+	})
+}
+
+// onRestore brings back the default bundled model, whatever the page
+// shows (a trained, loaded or fresh model), and makes it the one a reload
+// starts with.
+func (c *modelPanel) onRestore(ctx app.Context, e app.Event) {
+	avail, s := availableBundled(), c.session.s
+	if len(avail) == 0 || s == nil {
+		return
+	}
+	if c.training.Busy {
+		showError(ctx, "stop the training run before restoring the default model")
+		return
+	}
+	b := avail[0]
+	setLoading(ctx, "Loading "+b.Source, 0)
+	ctx.Async(func() {
+		lm, err := loadBundled(ctx, s, b)
+		setLoading(ctx, "", 0)
+		if err != nil {
+			showError(ctx, fmt.Sprintf("%s could not be loaded, the previous model stays: %v", b.Source, err))
+			return
+		}
+		showError(ctx, "")
+		ctx.SetState(stateModel, modelState{LM: lm})
+		if err := keptModels.SetLast(""); err != nil {
+			publishKept(ctx, keptModels, fmt.Sprintf("The default model is restored, but this browser could not record it (%v): a reload may start with the kept model used before.", err))
+		}
 	})
 }

@@ -100,6 +100,8 @@ type sampleRequest struct {
 type imagesRequest struct {
 	Loaded bool
 	Done   func(images []recon.Pixels, names []string, err error)
+	// Progress, when set, hears of each sample loaded (done of total).
+	Progress func(done, total int)
 }
 
 // showError posts the error banner from any goroutine.

@@ -11,7 +11,6 @@ import (
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"webmae/engine/backend"
-	"webmae/engine/model"
 	"webmae/engine/recon"
 	"webmae/engine/train"
 )
@@ -28,6 +27,7 @@ var previewIDs = [4]string{"preview-original", "preview-masked", "preview-recon"
 // savedRun is a run saved in storage, shown before it is resumed.
 type savedRun struct {
 	Settings TrainSettings
+	Model    string // what it trains (describeRunModel)
 	Step     int
 	Loss     float32 // the last loss, NaN before the first step
 }
@@ -53,9 +53,14 @@ type trainPanel struct {
 	saved     *savedRun
 	savedNote string
 
+	runModel *loadedModel // the model of run, as shown when it was made
+	confirm  bool         // the dialog asking before the model is replaced is open
+	prep     prepState    // what the preparation of a run is doing
+
 	step, total int
 	losses      []float32
-	rate        float64 // steps per second
+	clock       stepClock
+	rate        float64 // steps per second since the loop's first step began
 	previewSeq  int
 }
 
@@ -67,7 +72,7 @@ func (c *trainPanel) OnMount(ctx app.Context) {
 	}
 	c.ctx = ctx
 	ctx.ObserveState(stateSession, &c.session)
-	ctx.ObserveState(stateModel, &c.model)
+	ctx.ObserveState(stateModel, &c.model).OnChange(c.onModelChange)
 	ctx.Handle(actionRecover, func(ctx app.Context, _ app.Action) { c.send(ctx, event{Kind: evDeviceLost}) })
 	ctx.Async(c.findStore)
 }
@@ -84,6 +89,9 @@ func (c *trainPanel) send(ctx app.Context, e event) {
 	var effs []effect
 	c.state, effs = next(c.state, e)
 	ctx.SetState(stateTraining, trainingState{Busy: c.state.locksModel(), HasRun: c.state.ownsModel()})
+	if !c.state.active() {
+		c.prep = prepState{}
+	}
 	for _, f := range effs {
 		c.apply(ctx, f, e)
 	}
@@ -124,7 +132,26 @@ func (c *trainPanel) apply(ctx app.Context, f effect, e event) {
 		c.requestPreview()
 	case effFreshModel:
 		c.showFreshModel(ctx)
+	case effConfirm:
+		c.confirm = true
 	}
+}
+
+// onModelChange hears of every model the page shows: another than a
+// finished run's own ends that run in the page (its checkpoint stays).
+func (c *trainPanel) onModelChange() {
+	if c.state == stDone && c.model.LM != c.runModel {
+		c.send(c.ctx, event{Kind: evModelReplaced})
+	}
+}
+
+// setPrep shows what the preparation is doing, from any goroutine.
+func (c *trainPanel) setPrep(p prepState) {
+	c.ctx.Dispatch(func(app.Context) {
+		if c.state.active() {
+			c.prep = p
+		}
+	})
 }
 
 // dispatch sends e from a goroutine.
@@ -162,7 +189,7 @@ func (c *trainPanel) checkSaved(store train.Store) {
 		case err != nil:
 			c.savedNote = noteFor(err, "read the training run saved in this browser (a new run replaces it)")
 		case found:
-			c.saved = &savedRun{Settings: settingsOf(info), Step: info.Step, Loss: float32(math.NaN())}
+			c.saved = &savedRun{Settings: settingsOf(info), Model: describeRunModel(info), Step: info.Step, Loss: float32(math.NaN())}
 			if info.Step > 0 {
 				c.saved.Loss = info.Losses[info.Step-1]
 			}
@@ -176,7 +203,7 @@ func (c *trainPanel) checkSaved(store train.Store) {
 
 // show makes run the page's run and lm (its model) the page's model.
 func (c *trainPanel) show(ctx app.Context, run *train.Trainer, lm *loadedModel) {
-	c.run = run
+	c.run, c.runModel = run, lm
 	c.losses, c.step, c.total = run.Losses(), run.Step(), run.Opts.Steps
 	ctx.SetState(stateModel, modelState{LM: lm})
 }
@@ -190,20 +217,22 @@ func (c *trainPanel) buildRun(ctx app.Context) {
 		c.send(ctx, event{Kind: evPrepareFailed, Err: errors.New("the page is still starting")})
 		return
 	}
-	setLoading(ctx, "Preparing the training images", -1)
+	c.prep = prepState{Stage: prepImages}
+	c.step, c.total, c.losses, c.rate = 0, s.Steps, nil, 0 // the new run's, not the last one's
 	showError(ctx, "")
 	end := c.begin()
-	ctx.NewActionWithValue(actionImages, imagesRequest{Done: func(images []recon.Pixels, names []string, err error) {
+	progress := func(done, total int) { c.setPrep(prepState{Stage: prepImages, Done: done, Total: total}) }
+	ctx.NewActionWithValue(actionImages, imagesRequest{Progress: progress, Done: func(images []recon.Pixels, names []string, err error) {
 		defer end()
 		var run *train.Trainer
 		var lm *loadedModel
 		if err == nil {
+			c.setPrep(prepState{Stage: prepBuild})
 			err = sess.do(func(k backend.Kernels) (err error) {
 				run, lm, err = newPageRun(k, s, cur, images, names, store)
 				return err
 			})
 		}
-		setLoading(ctx, "", 0)
 		if err != nil {
 			c.dispatch(event{Kind: evPrepareFailed, Err: err})
 			return
@@ -216,8 +245,8 @@ func (c *trainPanel) buildRun(ctx app.Context) {
 }
 
 // newPageRun builds the run's model and the run (the caller holds the
-// session's lock): the current model when the preset is its own (any
-// loaded tutorial model for PresetTutorial), else a fresh one.
+// session's lock): the current model for PresetCurrent, else a fresh one
+// of the preset.
 func newPageRun(k backend.Kernels, s TrainSettings, cur *loadedModel, images []recon.Pixels, names []string, store train.Store) (*train.Trainer, *loadedModel, error) {
 	lm, source, err := pageRunModel(k, s, cur)
 	if err != nil {
@@ -234,26 +263,18 @@ func newPageRun(k backend.Kernels, s TrainSettings, cur *loadedModel, images []r
 	return run, lm, nil
 }
 
-// pageRunModel is the model a run of preset s.Preset starts from and
-// where it came from.
+// pageRunModel is the model a run of s starts from and where it came
+// from.
 func pageRunModel(k backend.Kernels, s TrainSettings, cur *loadedModel) (*loadedModel, string, error) {
 	fresh := "a fresh initialisation"
-	if s.Preset == PresetTutorial {
-		if cur.Tut != nil {
-			return cur, cur.Source, nil
-		}
+	switch {
+	case s.Preset == PresetCurrent && cur.Fresh:
+		return cur, fresh, nil
+	case s.Preset == PresetCurrent:
+		return cur, cur.Source, nil
+	case s.Preset == PresetTutorial:
 		lm, err := freshTutorial(k, TutorialTrainConfig, s.Seed)
 		return lm, fresh, err
-	}
-	cfg, err := model.Preset(s.Preset)
-	if err != nil {
-		return nil, "", err
-	}
-	if cur.Tut == nil && cur.Config == cfg {
-		if cur.Fresh {
-			return cur, fresh, nil
-		}
-		return cur, cur.Source, nil
 	}
 	lm, err := freshModel(k, s.Preset, s.Seed)
 	return lm, fresh, err
@@ -261,13 +282,14 @@ func pageRunModel(k backend.Kernels, s TrainSettings, cur *loadedModel) (*loaded
 
 // restoreRun restores the saved run.
 func (c *trainPanel) restoreRun(ctx app.Context) {
-	setLoading(ctx, "Restoring the saved run", -1)
+	c.prep = prepState{Stage: prepRestore}
 	c.restore(ctx, "restored from the saved training run", evReady, evPrepareFailed)
 }
 
 // recoverRun brings the run back on the CPU from its last checkpoint
 // after the WebGPU device was lost, once the work in flight has ended.
 func (c *trainPanel) recoverRun(ctx app.Context) {
+	c.prep = prepState{Stage: prepRecover}
 	c.restore(ctx, "restored from the last checkpoint after the WebGPU device was lost", evRecovered, evRecoverFailed)
 }
 
@@ -288,7 +310,6 @@ func (c *trainPanel) restore(ctx app.Context, source string, ok, failed eventKin
 			}
 			return err
 		})
-		setLoading(ctx, "", 0)
 		if err != nil {
 			c.dispatch(event{Kind: failed, Err: fmt.Errorf("resume: %w", err)})
 			return
@@ -323,13 +344,16 @@ func (c *trainPanel) runLoop(ctx app.Context) {
 	ctx.Async(func() {
 		defer end()
 		if on, ok := run.Net.(train.OfficialNet); ok {
-			compileTraining(ctx, sess, on.Model.Config, run.Opts.Batch)
+			compileTraining(sess, on.Model.Config, run.Opts.Batch, func(done, total int) {
+				c.setPrep(prepState{Stage: prepCompile, Done: done, Total: total})
+			})
 		}
-		start, startStep := time.Now(), run.Step()
+		c.setPrep(prepState{Stage: prepFirstStep})
+		clock := startClock(run.Step(), time.Now())
 		err := run.Run(loop, train.Hooks{Lock: &sess.mu, SaveEvery: saveEvery, OnStep: func(s train.StepInfo) {
-			rate := float64(s.Step-startStep) / time.Since(start).Seconds()
+			rate := clock.rate(s.Step, time.Now())
 			c.ctx.Dispatch(func(app.Context) {
-				c.step, c.rate = s.Step, rate
+				c.step, c.rate, c.prep = s.Step, rate, prepState{}
 				c.losses = append(c.losses, float32(s.Loss))
 				if s.Step%previewEvery == 0 || s.Step == s.Steps {
 					c.requestPreview()
@@ -376,15 +400,28 @@ func (c *trainPanel) showPreview(ctx app.Context, out reconOutput, err error) {
 }
 
 func (c *trainPanel) onStart(ctx app.Context, e app.Event) {
-	c.send(ctx, event{Kind: evStart, Err: c.form.Validate()})
+	c.send(ctx, event{Kind: evStart, Err: c.form.Validate(), Replaces: c.form.ReplacesModel()})
+}
+
+// onConfirm answers the dialog: replace the model and start, or not.
+func (c *trainPanel) onConfirm(replace bool) app.EventHandler {
+	return func(ctx app.Context, e app.Event) {
+		c.confirm = false
+		if replace {
+			c.send(ctx, event{Kind: evStart, Err: c.form.Validate(), Replaces: c.form.ReplacesModel(), Confirmed: true})
+		}
+	}
 }
 
 func (c *trainPanel) onPause(ctx app.Context, e app.Event) { c.send(ctx, event{Kind: evPause}) }
 
 func (c *trainPanel) onStop(ctx app.Context, e app.Event) { c.send(ctx, event{Kind: evStop}) }
 
+// onDiscard forgets the saved run; the form returns to its default (the
+// saved run's learning rate may be one for a fresh model).
 func (c *trainPanel) onDiscard(ctx app.Context, e app.Event) {
-	c.savedNote, c.losses, c.step, c.total = "", nil, 0, 0
+	c.savedNote, c.losses, c.step, c.total, c.rate = "", nil, 0, 0, 0
+	c.form = DefaultTrainSettings()
 	c.send(ctx, event{Kind: evDiscard})
 }
 
@@ -395,7 +432,8 @@ func (c *trainPanel) onForm(field string) app.EventHandler {
 		var err error
 		switch field {
 		case "preset":
-			f.Preset = v
+			f = PresetDefaults(v)
+			f.Seed = c.form.Seed
 		case "batch":
 			f.Batch, err = strconv.Atoi(v)
 		case "steps":

@@ -17,14 +17,18 @@ var previewNames = [4]string{"original", "masked", "recon", "+ visible"}
 func (c *trainPanel) Render() app.UI {
 	return app.Section().Class("card", "train").Body(
 		app.H2().Text("Train in the browser"),
-		app.P().Class("hint").Text("On the loaded images and the samples: random resized crops (scale 0.2–1), horizontal flips, ImageNet normalisation, mask ratio 0.75; AdamW (0.9, 0.95), weight decay 0.05, lr = base lr × batch / 256 with linear warmup and cosine decay. A preset that matches the current model fine-tunes it; another starts fresh. The tutorial preset trains the tutorial's MAE (vit-pytorch-mae): a loaded one is fine-tuned, else a 32 px model starts fresh."),
+		app.P().Class("hint").Text("On the loaded images and the samples: random resized crops (scale 0.2–1), horizontal flips, ImageNet normalisation, mask ratio 0.75; AdamW (0.9, 0.95), weight decay 0.05, lr = base lr × batch / 256 with linear warmup and cosine decay. \"The loaded model\" fine-tunes the model shown, at a learning rate that keeps it; the other choices start a fresh model in its place (the page asks first). The tutorial choice trains the tutorial's MAE (vit-pytorch-mae)."),
 		c.renderForm(),
 		c.renderButtons(),
+		// always present (hidden when idle): the nodes after it keep their
+		// identity, which observers of the stats rely on
+		app.P().Class("note", "prep").Attr("data-testid", "train-prep").Attr("data-stage", int(c.prep.Stage)).
+			Hidden(c.prep.Stage == prepNone).Body(app.Span().Class("spinner"), app.Span().Text(c.prep.String())),
 		app.Div().Class("notes").Body(
 			app.If(c.saved != nil, func() app.UI {
 				return app.P().Class("note").Attr("data-testid", "saved-note").Text(fmt.Sprintf(
 					"A training run was saved in this browser: %s, step %d of %d. It continues exactly where it stopped.",
-					c.saved.Settings.Preset, c.saved.Step, c.saved.Settings.Steps))
+					c.saved.Model, c.saved.Step, c.saved.Settings.Steps))
 			}),
 			app.If(c.savedNote != "", func() app.UI { return app.P().Class("note", "warn").Text(c.savedNote) }),
 		),
@@ -42,6 +46,7 @@ func (c *trainPanel) Render() app.UI {
 				app.P().Class("hint").Text(fmt.Sprintf("Preview: the first training image, fixed mask, refreshed every %d steps.", previewEvery)),
 			),
 		),
+		app.If(c.confirm, c.renderConfirm), // last: opening it moves no other node
 	)
 }
 
@@ -57,14 +62,10 @@ func (c *trainPanel) renderForm() app.UI {
 	}
 	var presets []app.UI
 	for _, name := range TrainPresets {
-		label := fmt.Sprintf("tutorial · the tutorial's MAE, %d px", TutorialTrainConfig.ImageSize)
-		if cfg, err := model.Preset(name); err == nil {
-			label = fmt.Sprintf("%s · %d px", name, cfg.ImageSize)
-		}
-		presets = append(presets, app.Option().Value(name).Selected(name == f.Preset).Text(label))
+		presets = append(presets, app.Option().Value(name).Selected(name == f.Preset).Text(c.presetLabel(name)))
 	}
 	return app.Div().Class("form").Body(
-		field("Preset", "train-preset", app.Select().ID("train-preset").Attr("data-testid", "train-preset").
+		field("Model", "train-preset", app.Select().ID("train-preset").Attr("data-testid", "train-preset").
 			Disabled(locked).OnChange(c.onForm("preset")).Body(presets...)),
 		field("Batch", "train-batch", num("train-batch", f.Batch, 1, 1, c.onForm("batch")).Max(MaxTrainBatch)),
 		field("Steps", "train-steps", num("train-steps", f.Steps, 1, 1, c.onForm("steps")).Max(MaxTrainSteps)),
@@ -120,9 +121,46 @@ func (c *trainPanel) renderStats() app.UI {
 		app.Span().Body(app.Text("step "), app.Strong().Attr("data-testid", "train-step").Text(strconv.Itoa(c.step)),
 			app.Text(fmt.Sprintf(" / %d", c.total))),
 		app.Span().Body(app.Text("loss "), app.Strong().Attr("data-testid", "train-loss").Attr("data-first", firstLoss).Text(lastLoss)),
-		app.Span().Body(app.Strong().Text(fmtRate(c.rate)), app.Text(" steps/s")),
+		app.Span().Attr("data-testid", "train-speed").Text(fmtSpeed(c.rate)),
 		app.Span().Body(app.Strong().Text(fmtRate(c.rate*float64(c.form.Batch))), app.Text(" images/s")),
 		app.Span().Body(app.Text("left "), app.Strong().Text(eta)),
 		app.Span().Class("state").Text(c.state.String()),
+	)
+}
+
+// presetLabel is the form's text for a model choice.
+func (c *trainPanel) presetLabel(name string) string {
+	switch name {
+	case PresetCurrent:
+		if lm := c.model.LM; lm != nil {
+			return fmt.Sprintf("the loaded model (%d px) · fine-tune", lm.Config.ImageSize)
+		}
+		return "the loaded model · fine-tune"
+	case PresetTutorial:
+		return fmt.Sprintf("tutorial · a fresh tutorial's MAE, %d px", TutorialTrainConfig.ImageSize)
+	}
+	if cfg, err := model.Preset(name); err == nil {
+		return fmt.Sprintf("%s · a fresh %d px model", name, cfg.ImageSize)
+	}
+	return name
+}
+
+// renderConfirm is the dialog asking before a run replaces the model.
+func (c *trainPanel) renderConfirm() app.UI {
+	shown := "the model shown"
+	if lm := c.model.LM; lm != nil {
+		shown = lm.Source
+	}
+	return app.Div().Class("modal").Body(
+		app.Div().Class("dialog").Attr("role", "dialog").Attr("aria-modal", "true").
+			Attr("aria-labelledby", "train-confirm-title").Attr("data-testid", "train-confirm").Body(
+			app.H3().ID("train-confirm-title").Text("Replace the loaded model?"),
+			app.P().Text(fmt.Sprintf("Training \"%s\" starts a fresh, untrained model in place of %s. "+
+				"\"Restore default model\" in the Model card brings back the bundled default model later.", c.presetLabel(c.form.Preset), shown)),
+			app.Div().Class("buttons").Body(
+				app.Button().Attr("data-testid", "train-confirm-cancel").AutoFocus(true).Text("Cancel").OnClick(c.onConfirm(false)),
+				app.Button().Class("primary").Attr("data-testid", "train-confirm-ok").Text("Replace and train").OnClick(c.onConfirm(true)),
+			),
+		),
 	)
 }

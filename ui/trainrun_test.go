@@ -77,10 +77,10 @@ func runUntil(t *testing.T, tr *train.Trainer, stop int) {
 	}
 }
 
-// The page's default recipe on micro (the e2e test's run, natively):
+// The form's recipe for a fresh micro (the e2e test's run, natively):
 // the loss of step 20 is below that of step 1.
 func TestTrainRunLearns(t *testing.T) {
-	s := DefaultTrainSettings()
+	s := PresetDefaults(model.PresetMicro)
 	s.Steps = 20
 	run := newMicroRun(t, s, &train.MemStore{})
 	runUntil(t, run, s.Steps)
@@ -105,7 +105,9 @@ func TestTrainRunCheckpointResume(t *testing.T) {
 	part := newMicroRun(t, s, store)
 	runUntil(t, part, 3)
 	resumed, settings, err := restoreRun(cpu.New(), store)
-	if err != nil || settings != s || resumed.Step() != 3 {
+	want := s
+	want.Preset = PresetCurrent // restored, its model is the page's
+	if err != nil || settings != want || resumed.Step() != 3 {
 		t.Fatalf("restored settings %+v at step %d: %v", settings, resumed.Step(), err)
 	}
 	runUntil(t, resumed, s.Steps)

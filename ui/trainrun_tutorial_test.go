@@ -10,12 +10,11 @@ import (
 )
 
 // The tutorial preset trains the tutorial's family in the page's run:
-// from a fresh TutorialTrainConfig model when the current model is an
-// official one (loss of step 12 below that of step 1, with the settings of
-// the e2e test in e2e/tests/tutorial.test.mjs), restored from its
-// checkpoint exactly (same losses and parameters as the uninterrupted
-// run, preset "tutorial"), and a loaded tutorial model is fine-tuned in
-// place rather than replaced.
+// a fresh TutorialTrainConfig model in place of the current one (loss of
+// step 12 below that of step 1, with the settings of the e2e test in
+// e2e/tests/tutorial.test.mjs), restored from its checkpoint exactly
+// (same losses and parameters as the uninterrupted run), and a loaded
+// tutorial model is fine-tuned in place by PresetCurrent.
 func TestTutorialPresetTrains(t *testing.T) {
 	k := cpu.New()
 	cur, err := freshModel(k, model.PresetMicro, 0)
@@ -23,7 +22,7 @@ func TestTutorialPresetTrains(t *testing.T) {
 		t.Fatal(err)
 	}
 	pix, names := samplePixels(t)
-	s := TrainSettings{Preset: PresetTutorial, Batch: 4, Steps: 12, BaseLR: DefaultTrainSettings().BaseLR, Warmup: 2}
+	s := TrainSettings{Preset: PresetTutorial, Batch: 4, Steps: 12, BaseLR: FreshBaseLR, Warmup: 2}
 	whole, lm, err := newPageRun(k, s, cur, pix, names, &train.MemStore{})
 	if err != nil {
 		t.Fatal(err)
@@ -45,7 +44,9 @@ func TestTutorialPresetTrains(t *testing.T) {
 	}
 	runUntil(t, part, 5)
 	resumed, settings, err := restoreRun(cpu.New(), store)
-	if err != nil || settings != s || resumed.Step() != 5 {
+	want := s
+	want.Preset = PresetCurrent
+	if err != nil || settings != want || resumed.Step() != 5 {
 		t.Fatalf("restored settings %+v at step %d: %v", settings, resumed.Step(), err)
 	}
 	back, err := wrapNet(resumed.Net, resumed.Data.Norm, "restored")
@@ -60,7 +61,7 @@ func TestTutorialPresetTrains(t *testing.T) {
 	}
 
 	// fine-tuning: the trained tutorial model is the current model
-	s.Steps = 2
+	s.Preset, s.Steps = PresetCurrent, 2
 	again, lm2, err := newPageRun(k, s, lm, pix, names, &train.MemStore{})
 	if err != nil {
 		t.Fatal(err)

@@ -1,5 +1,5 @@
-// Training in the page: 20 steps of micro on WebGPU lower the loss (fixed
-// seed) and refresh the preview; a paused run (CPU backend, faster) survives
+// Training in the page: 20 steps of a fresh micro on WebGPU lower the loss
+// (fixed seed) and refresh the preview; a paused run (CPU backend, faster) survives
 // a reload and resumes at the step where it stopped.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +16,12 @@ async function setField(id, value) {
   await f.blur();
 }
 
+// startReplacing starts a run of a fresh model: the page asks first.
+async function startReplacing() {
+  await page.click('[data-testid=train-start]');
+  await page.click('[data-testid=train-confirm-ok]');
+}
+
 const state = () => page.getAttribute('[data-testid=train-stats]', 'data-state');
 const step = () => text(page, 'train-step').then(Number);
 
@@ -27,7 +33,7 @@ test('20 steps of micro on WebGPU: the loss decreases and the preview updates', 
   await setField('train-steps', 20);
   await setField('train-batch', 8); // SwiftShader: ~1.5 s a step at batch 8
   const t0 = Date.now();
-  await page.click('[data-testid=train-start]');
+  await startReplacing();
   await page.waitForSelector('[data-testid=train-stats][data-state=done]', { timeout: TRAIN_MS });
   console.log(`20 micro steps (batch 8) in ${Date.now() - t0} ms`);
   assert.equal(await step(), 20);
@@ -49,7 +55,7 @@ test('pause, reload, resume continues at the same step', async () => {
   await ready(page, CPU);
   await page.selectOption('[data-testid=train-preset]', 'micro');
   await setField('train-steps', 5000);
-  await page.click('[data-testid=train-start]');
+  await startReplacing();
   await page.waitForFunction(() => Number(document.querySelector('[data-testid=train-step]').textContent) >= 8, null, { timeout: TRAIN_MS });
   await page.click('[data-testid=train-pause]');
   await page.waitForSelector('[data-testid=train-stats][data-state=paused]', { timeout: TRAIN_MS });
@@ -89,7 +95,7 @@ test('the page stays responsive while tiny trains on the CPU backend', async () 
   await ready(page, CPU);
   await page.selectOption('[data-testid=train-preset]', 'tiny');
   await setField('train-batch', 4);
-  await page.click('[data-testid=train-start]');
+  await startReplacing();
   await page.waitForFunction(() => Number(document.querySelector('[data-testid=train-step]').textContent) >= 1, null, { timeout: TRAIN_MS });
   // the longest gap between animation frames over 4 s of training
   const gap = await page.evaluate(() => new Promise((resolve) => {

@@ -64,6 +64,7 @@ test('the tutorial preset trains the tutorial family on WebGPU: the loss decreas
   }
   const t0 = Date.now();
   await gpu.click('[data-testid=train-start]');
+  await gpu.click('[data-testid=train-confirm-ok]'); // a fresh model replaces the loaded one
   // done, or an error banner (then its text is the failure message)
   await gpu.waitForFunction(() => document.querySelector('[data-testid=train-stats]')?.getAttribute('data-state') === 'done' ||
     document.querySelector('[data-testid=error]'), null, { timeout: TUTORIAL_TRAIN_MS });

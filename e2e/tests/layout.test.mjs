@@ -69,7 +69,6 @@ for (const v of sizes) {
 
   test(`${name(v)}: the loss chart is readable`, { timeout: TRAIN_MS + 60_000 }, async () => {
     const page = await open(browser, { viewport: v });
-    page.on('dialog', (d) => d.accept()); // a run that replaces the model may ask first
     await ready(page, CPU);
     const chart = page.locator('[data-testid=loss-chart]');
     await chart.scrollIntoViewIfNeeded();
@@ -80,6 +79,7 @@ for (const v of sizes) {
       await page.locator(`[data-testid=${id}]`).blur();
     }
     await page.click('[data-testid=train-start]');
+    await page.click('[data-testid=train-confirm-ok]'); // micro replaces the loaded model: the page asks first
     await page.waitForSelector('[data-testid=train-stats][data-state=done]', { timeout: TRAIN_MS });
     assert.equal(await chart.getAttribute('data-points'), '12');
     const labels = await chart.evaluate((el) => {

@@ -49,6 +49,7 @@ test('upload of the downloaded model gives the same reconstruction', async () =>
   const warmup = page.locator('[data-testid=train-warmup]');
   await warmup.fill('1'); await warmup.blur();
   await page.click('[data-testid=train-start]');
+  await page.click('[data-testid=train-confirm-ok]'); // micro replaces the loaded model: the page asks first
   await page.waitForSelector('[data-testid=train-stats][data-state=done]', { timeout: 120_000 });
   await page.click('[data-testid=train-stop]');
   assert.match(await text(page, 'model-status'), /^micro/);

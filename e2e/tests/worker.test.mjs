@@ -9,14 +9,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
-import { chromiumArgs, FIRST_RECON_MS, open, ready, seq, nextRecon, pixels, shot, text } from '../lib.mjs';
+import { chromiumOptions } from '../browser.mjs';
+import { FIRST_RECON_MS, open, ready, seq, nextRecon, pixels, shot, text } from '../lib.mjs';
 
 const LONG_TASK_MS = 100;
 let browser;
 before(async () => {
   browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: chromiumArgs.filter((a) => a !== '--enable-unsafe-webgpu'),
+    ...chromiumOptions,
+    args: chromiumOptions.args.filter((a) => a !== '--enable-unsafe-webgpu'),
   });
 });
 after(async () => { await browser?.close(); });

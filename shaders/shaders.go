@@ -83,15 +83,15 @@ func Source(name string, v Variant) (string, error) {
 			continue
 		}
 		seen[lib] = true
-		if v.Subgroups {
-			alt := strings.TrimSuffix(lib, ".wgsl") + subgroupsSuffix
-			if _, err := fs.Stat(files, alt); err == nil {
-				lib, usesSubgroups = alt, true
-			}
-		}
 		text, err := files.ReadFile(lib)
 		if err != nil {
 			return "", fmt.Errorf("shaders: %s includes %s: %w", name, lib, err)
+		}
+		if v.Subgroups {
+			alt := strings.TrimSuffix(lib, ".wgsl") + subgroupsSuffix
+			if sg, err := files.ReadFile(alt); err == nil { // a library without this form has no such file
+				lib, text, usesSubgroups = alt, sg, true
+			}
 		}
 		if includeLine.Match(text) {
 			return "", fmt.Errorf("shaders: %s includes %s, which includes another file (one level only)", name, lib)

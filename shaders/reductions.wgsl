@@ -3,10 +3,10 @@
 // `// #include reductions.wgsl` line by files whose row kernels reduce over
 // a workgroup (attention.wgsl, layernorm.wgsl, loss.wgsl). The including
 // file declares the workgroup size `const WG` (a power of two); this file
-// declares the scratch row `red`. lid is the thread's
+// declares its scratch row `red`. lid is the thread's
 // local_invocation_index; every function is called in workgroup-uniform
-// control flow and ends with a barrier, so red may be reused right after
-// (and workgroup memory written before a call is visible after it).
+// control flow, and workgroup memory written before a call is visible
+// after it (here every function ends with a barrier).
 //
 // This is the plain form: tree reductions in workgroup memory, log2(WG)+2
 // barriers per call. reductions_subgroups.wgsl is the same library on

@@ -2,13 +2,12 @@
 // functions, same contract: the including file declares `const WG`, this
 // file its scratch (`red`, `red_total`); called in workgroup-uniform
 // control flow; workgroup memory written before a call is visible after
-// it) on subgroup operations. Package
-// shaders substitutes it for reductions.wgsl, and puts `enable subgroups;`
-// on the including file's first line, when the device has the `subgroups`
-// feature.
+// it) on subgroup operations. Package shaders substitutes it for
+// reductions.wgsl, and puts `enable subgroups;` on the including file's
+// first line, when the device has the `subgroups` feature.
 //
-// Subgroup sizes differ between adapters (SwiftShader 4, lavapipe 8, GPUs
-// 16-128) and WebGPU does not say which invocations form a subgroup, so
+// Subgroup sizes differ between adapters (WebGPU allows 4 to 128; lavapipe
+// runs 8) and WebGPU does not say which invocations form a subgroup, so
 // nothing here assumes a size or a mapping of lid to subgroups:
 //   1. s = subgroupAdd(v): every invocation gets its subgroup's sum;
 //   2. each subgroup's first invocation (its subgroupExclusiveAdd(1) is 0)

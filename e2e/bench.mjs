@@ -8,7 +8,7 @@
 //
 // key=value pairs are the page's URL parameters (preset=micro|tiny|base,
 // config=<HF config JSON>, batch, steps, mintime, sizes, only, tfjs=0,
-// replay=0; see ui/bench.go), given unencoded (config='{"image_size": 32, ...}'):
+// replay=0, subgroups=0; see ui/bench.go), given unencoded (config='{"image_size": 32, ...}'):
 // the script encodes them. Without --url (or WEBMAE_URL) it serves the
 // built site itself with bin/webmae serve -dir public: build it first
 // (scripts/build-web.sh; go build -o bin/webmae .), with e2e's

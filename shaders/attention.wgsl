@@ -57,7 +57,6 @@ struct Params {
 var<workgroup> row_a: array<f32, MAX_T>; // scores / probabilities / dS
 var<workgroup> row_b: array<f32, MAX_T>; // P column (backward kv)
 var<workgroup> rowvec: array<f32, MAX_HD>;  // the row's q, dout or v vector
-var<workgroup> red: array<f32, WG>;
 var<workgroup> acc_a: array<f32, MAX_HD>; // long paths: out, dq or dk per feature
 var<workgroup> acc_b: array<f32, MAX_HD>; // long path of backward_kv: dv
 

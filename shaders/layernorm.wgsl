@@ -19,7 +19,7 @@
 //   writable bindings of one buffer, and both are views of the gradients.
 // gamma and beta are read-only bindings (views of the parameters, bound
 // together).
-// Row reductions are tree reductions in workgroup memory (WG a power of 2).
+// Row reductions are reductions.wgsl's (WG a power of 2).
 // The row grid may be 2-D: row = wid.y * num_workgroups.x + wid.x.
 
 const WG = 128u;
@@ -49,27 +49,8 @@ struct Params {
 @group(0) @binding(6) var<storage, read> beta: array<f32>;
 @group(0) @binding(7) var<storage, read_write> dy: array<f32>;
 
-var<workgroup> red: array<f32, WG>;
-var<workgroup> red2: array<f32, WG>;
 var<workgroup> partial: array<f32, COLS * LANES>;
 var<workgroup> partial2: array<f32, COLS * LANES>;
-
-// reduce_sum2 sums two values at once.
-fn reduce_sum2(lid: u32, v: f32, w: f32) -> vec2<f32> {
-    red[lid] = v;
-    red2[lid] = w;
-    workgroupBarrier();
-    for (var s = WG / 2u; s > 0u; s >>= 1u) {
-        if (lid < s) {
-            red[lid] += red[lid + s];
-            red2[lid] += red2[lid + s];
-        }
-        workgroupBarrier();
-    }
-    let total = vec2<f32>(red[0], red2[0]);
-    workgroupBarrier();
-    return total;
-}
 
 @compute @workgroup_size(WG)
 fn layernorm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -121,7 +102,7 @@ fn layernorm_backward_dx(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_wor
         sg += g;
         sgx += g * xhat;
     }
-    let sums = reduce_sum2(lid, sg, sgx) / f32(dim);
+    let sums = reduce_sum2(lid, vec2<f32>(sg, sgx)) / f32(dim);
     let accumulate = (P.flags & 1u) != 0u;
     for (var j = lid; j < dim; j += WG) {
         let xhat = (x[P.off_x + base + j] - mu) * r;

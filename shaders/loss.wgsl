@@ -41,7 +41,6 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> mask: array<f32>;
 @group(0) @binding(5) var<storage, read_write> rowloss: array<f32>;
 
-var<workgroup> red: array<f32, WG>;
 
 @compute @workgroup_size(WG)
 fn normalize_patches(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,

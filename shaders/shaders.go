@@ -23,10 +23,17 @@
 //     the source.
 //   - Specialisations (e.g. matmul transposes) are `const NAME = false;`
 //     lines that engine/gpu rewrites before compiling; line numbers stay.
-//   - A line `// #include NAME.wgsl` appends that library file (functions
-//     and consts only: erf.wgsl, reductions.wgsl, element.wgsl) after the
-//     including file's own text: WGSL declarations may come in any order,
-//     and the including file's line numbers stay those of its source.
+//   - A line `// #include NAME.wgsl` appends that library file (functions,
+//     consts and workgroup scratch only: erf.wgsl, reductions.wgsl,
+//     element.wgsl) after the including file's own text: WGSL declarations
+//     may come in any order, and the including file's line numbers stay
+//     those of its source.
+//   - A library NAME.wgsl may have a form on subgroup operations,
+//     NAME_subgroups.wgsl, with the same functions. Source with
+//     Variant.Subgroups includes it instead and puts `enable subgroups;` at
+//     the start of the including file's first line (a comment line, so
+//     line numbers stay; Variant.NoEnable leaves it out for naga); files
+//     that include no such library are unchanged.
 package shaders
 
 import (
@@ -34,6 +41,7 @@ import (
 	"fmt"
 	"io/fs"
 	"regexp"
+	"strings"
 )
 
 //go:embed *.wgsl
@@ -41,15 +49,34 @@ var files embed.FS
 
 var includeLine = regexp.MustCompile(`(?m)^// #include ([a-z0-9_]+\.wgsl)$`)
 
+// Variant selects the form of the libraries a file includes.
+type Variant struct {
+	// Subgroups includes the NAME_subgroups.wgsl form of each library that
+	// has one; the device must have the `subgroups` feature.
+	Subgroups bool
+	// NoEnable leaves out the `enable subgroups;` directive, for compilers
+	// that reject it and take subgroup operations whenever the device has
+	// the feature (wgpu-native's naga).
+	NoEnable bool
+}
+
+// subgroupsSuffix names the subgroup form of a library.
+const subgroupsSuffix = "_subgroups.wgsl"
+
+// enableSubgroups is put before the first line of a file that includes a
+// library in its subgroup form.
+const enableSubgroups = "enable subgroups; "
+
 // Source returns the WGSL text of the named file (e.g. "matmul.wgsl"),
-// each file it includes appended once.
-func Source(name string) (string, error) {
+// each file it includes appended once, in the form v selects.
+func Source(name string, v Variant) (string, error) {
 	b, err := files.ReadFile(name)
 	if err != nil {
 		return "", fmt.Errorf("shaders: %w", err)
 	}
 	src := string(b)
 	seen := map[string]bool{name: true}
+	usesSubgroups := false
 	for _, m := range includeLine.FindAllStringSubmatch(src, -1) {
 		lib := m[1]
 		if seen[lib] {
@@ -60,10 +87,19 @@ func Source(name string) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("shaders: %s includes %s: %w", name, lib, err)
 		}
+		if v.Subgroups {
+			alt := strings.TrimSuffix(lib, ".wgsl") + subgroupsSuffix
+			if sg, err := files.ReadFile(alt); err == nil { // a library without this form has no such file
+				lib, text, usesSubgroups = alt, sg, true
+			}
+		}
 		if includeLine.Match(text) {
 			return "", fmt.Errorf("shaders: %s includes %s, which includes another file (one level only)", name, lib)
 		}
 		src += "\n// ---- " + lib + " (included) ----\n" + string(text)
+	}
+	if usesSubgroups && !v.NoEnable {
+		src = enableSubgroups + src
 	}
 	return src, nil
 }

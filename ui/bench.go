@@ -39,6 +39,8 @@ import (
 //	tfjs=0                   skip TensorFlow.js
 //	replay=0                 record with the binding's per-call API instead
 //	                         of the replayed dispatch list (to measure it)
+//	subgroups=0              plain workgroup reductions even where the
+//	                         adapter has subgroups (to measure them)
 //
 // TensorFlow.js is loaded from /web/vendor/ (copied there by
 // scripts/build-web.sh from e2e's devDependencies); the server says
@@ -70,13 +72,14 @@ type BenchRatio struct {
 
 // benchAdapter is the first line of a run: the adapter and what runs.
 type benchAdapter struct {
-	Name    string           `json:"name"` // "adapter"
-	Backend string           `json:"backend"`
-	Adapter *SelfTestAdapter `json:"adapter"`
-	Replay  bool             `json:"replay"`
-	Config  model.Config     `json:"config"`
-	Preset  string           `json:"preset"`
-	Batch   int              `json:"batch"`
+	Name      string           `json:"name"` // "adapter"
+	Backend   string           `json:"backend"`
+	Adapter   *SelfTestAdapter `json:"adapter"`
+	Replay    bool             `json:"replay"`
+	Subgroups bool             `json:"subgroups"`
+	Config    model.Config     `json:"config"`
+	Preset    string           `json:"preset"`
+	Batch     int              `json:"batch"`
 }
 
 // benchNote is a sentence about the run (name "tfjs": the comparison).
@@ -115,11 +118,12 @@ type benchOptions struct {
 	sizes        []int
 	only         map[string]bool
 	tfjs, replay bool
+	subgroups    bool
 }
 
 func parseBenchOptions(q url.Values) (benchOptions, error) {
 	o := benchOptions{preset: q.Get("preset"), batch: 8, steps: 5, minTime: time.Second, sizes: []int{256, 512, 1024},
-		tfjs: q.Get("tfjs") != "0", replay: q.Get("replay") != "0"}
+		tfjs: q.Get("tfjs") != "0", replay: q.Get("replay") != "0", subgroups: q.Get("subgroups") != "0"}
 	if o.preset == "" {
 		o.preset = model.PresetMicro
 	}
@@ -264,7 +268,7 @@ func (b *Bench) Render() app.UI {
 		),
 		app.P().Text("Measures the engine on this browser's WebGPU adapter and, in the same run, TensorFlow.js 4.22's WebGPU backend "+
 			"on the same shapes. Parameters: preset=micro|tiny|base or config=<HF config JSON>, "+
-			"batch, steps, mintime (s), sizes, only=dispatch,matmul,attention,train,recon (or profile: time every kernel of a training step), tfjs=0, replay=0."),
+			"batch, steps, mintime (s), sizes, only=dispatch,matmul,attention,train,recon (or profile: time every kernel of a training step), tfjs=0, replay=0, subgroups=0."),
 		app.If(b.adapter != "", func() app.UI {
 			return app.P().Attr("data-testid", "bench-adapter").Body(app.Strong().Text("Adapter: "), app.Text(b.adapter))
 		}),

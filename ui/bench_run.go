@@ -71,7 +71,10 @@ func runOurs(o benchOptions, emit func(any), status func(string)) ([]bench.Resul
 	}
 	defer g.Release()
 	g.SetReplay(o.replay)
-	emit(benchAdapter{Name: "adapter", Backend: g.Name(), Adapter: adapterOf(g.Info()), Replay: g.Replay(),
+	if !o.subgroups {
+		g.UseSubgroups(false) // never fails when turning them off
+	}
+	emit(benchAdapter{Name: "adapter", Backend: g.Name(), Adapter: adapterOf(g.Info()), Replay: g.Replay(), Subgroups: g.Subgroups(),
 		Config: o.cfg, Preset: o.preset, Batch: o.batch})
 	status("compiling the WebGPU pipelines")
 	t0 := time.Now()

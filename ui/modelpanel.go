@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -136,8 +137,8 @@ func (c *modelPanel) renderBundled() app.UI {
 
 func (c *modelPanel) onBundled(ctx app.Context, e app.Event) {
 	avail := availableBundled()
-	var i int
-	if _, err := fmt.Sscan(ctx.JSSrc().Get("value").String(), &i); err != nil || i < 0 || i >= len(avail) || c.session.s == nil {
+	i, err := strconv.Atoi(ctx.JSSrc().Get("value").String())
+	if err != nil || i < 0 || i >= len(avail) || c.session.s == nil {
 		return
 	}
 	if c.training.Busy {

@@ -212,10 +212,10 @@ func fetchReferences(page *url.URL) ([]harness.ReferenceFiles, error) {
 }
 
 // runSelfTestReferences checks the reference cases on the backends listed
-// in backends ("webgpu,cpu" when empty).
+// in backends ("webgpu,webgpu-plain,cpu" when empty).
 func runSelfTestReferences(page *url.URL, backends string, update func(func(*SelfTestResult)), status func(string)) error {
 	if backends == "" {
-		backends = "webgpu,cpu"
+		backends = "webgpu,webgpu-plain,cpu"
 	}
 	status("fetching the reference files")
 	refs, err := fetchReferences(page)
@@ -225,9 +225,14 @@ func runSelfTestReferences(page *url.URL, backends string, update func(func(*Sel
 	for _, name := range strings.Split(backends, ",") {
 		var k backend.Kernels
 		switch name {
-		case "webgpu":
+		case "webgpu", "webgpu-plain":
+			// webgpu: subgroup reductions where the adapter has the
+			// feature; webgpu-plain: the workgroup-memory reductions.
 			status("opening the WebGPU device")
 			g, err := openSelfTestGPU()
+			if err == nil && name == "webgpu-plain" {
+				err = g.UseSubgroups(false)
+			}
 			if err != nil {
 				update(func(r *SelfTestResult) {
 					r.Cases = append(r.Cases, SelfTestCase{Backend: name, Name: "device", Error: err.Error()})
@@ -248,7 +253,7 @@ func runSelfTestReferences(page *url.URL, backends string, update func(func(*Sel
 		case "cpu":
 			k = cpu.New()
 		default:
-			return fmt.Errorf("unknown backend %q (want webgpu or cpu)", name)
+			return fmt.Errorf("unknown backend %q (want webgpu, webgpu-plain or cpu)", name)
 		}
 		for _, f := range refs {
 			status(fmt.Sprintf("%s on %s", f.Name, name))

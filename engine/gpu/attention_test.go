@@ -14,7 +14,7 @@ type attnMag struct {
 	rel             float64 // relative error bound of the probabilities
 }
 
-func attentionMagnitudes(qkv, probs, dout []float64, b, t, heads, hd int) attnMag {
+func attentionMagnitudes(qkv, probs, dout []float64, b, t, heads, hd, chain int) attnMag {
 	c := heads * hd
 	scale := 1 / math.Sqrt(float64(hd))
 	m := attnMag{
@@ -39,8 +39,9 @@ func attentionMagnitudes(qkv, probs, dout []float64, b, t, heads, hd int) attnMa
 		}
 	}
 	// exp (a few ulp on the device), the normalising sum over t terms
-	// (t/64 + 6 levels on the GPU, float64 on the CPU) and the final scaling.
-	m.rel = 4*gamma(hd+1)*maxS + gamma(t/64+16)
+	// (t/64 + chain on the GPU: chain the workgroup reduction's, see
+	// reduceChain; float64 on the CPU) and the final scaling.
+	m.rel = 4*gamma(hd+1)*maxS + gamma(t/64+chain+10)
 	for s := 0; s < b; s++ {
 		for h := 0; h < heads; h++ {
 			P := func(i, j int) float64 { return probs[((s*heads+h)*t+i)*t+j] }
@@ -86,7 +87,9 @@ func attentionMagnitudes(qkv, probs, dout []float64, b, t, heads, hd int) attnMa
 	return m
 }
 
-func TestAttention(t *testing.T) {
+func TestAttention(t *testing.T) { reductionForms(t, testAttention) }
+
+func testAttention(t *testing.T) {
 	// rows > 0 caps the shader's workgroup rows (MAX_T) so that the chunked
 	// online-softmax paths run: 2, 4 and 7 chunks, a last chunk of 1, and
 	// one sequence longer than the largest rows (1024).
@@ -102,6 +105,7 @@ func TestAttention(t *testing.T) {
 			}
 			e := newEnv(t, uint64(i), arena)
 			if s.rows > 0 {
+				defer func(r int) { e.g.attentionRows = r }(e.g.attentionRows)
 				e.g.attentionRows = s.rows
 			}
 			// Scores of order 1..3 so the softmax is far from uniform.
@@ -118,7 +122,7 @@ func TestAttention(t *testing.T) {
 			// training step.
 			e.g.AttentionBackward(dqkv.gv, dout.gv, qkv.gv, probs.gv, s.b, s.t, s.heads, s.hd)
 			e.c.AttentionBackward(dqkv.cv, dout.cv, qkv.cv, probs.cv, s.b, s.t, s.heads, s.hd)
-			m := attentionMagnitudes(qs, ps, e.host(dout), s.b, s.t, s.heads, s.hd)
+			m := attentionMagnitudes(qs, ps, e.host(dout), s.b, s.t, s.heads, s.hd, reduceChain(t, e.g, 64))
 			// Every output is a sum of t or hd products of the magnitudes
 			// above; each side errs by at most m.rel (probabilities) plus
 			// gamma(t + hd) relative to the magnitude.

@@ -13,7 +13,7 @@ import (
 // pipeline() does, without a device.
 func kernelContract(t *testing.T, k kernel) *contract {
 	t.Helper()
-	src, err := shaders.Source(k.file)
+	src, err := shaders.Source(k.file, shaders.Variant{})
 	if err != nil {
 		t.Fatal(err)
 	}

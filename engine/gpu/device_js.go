@@ -105,6 +105,10 @@ var limitNames = []string{
 	"minStorageBufferOffsetAlignment", "minUniformBufferOffsetAlignment",
 }
 
+// wgslEnablesSubgroups: browsers compile subgroup operations only in
+// modules that start with `enable subgroups;`.
+const wgslEnablesSubgroups = true
+
 // openDevice requests navigator.gpu's adapter and a device with the
 // adapter's larger limits.
 func openDevice(ctx context.Context) (*device, Info, error) {
@@ -130,7 +134,14 @@ func openDevice(ctx context.Context) (*device, Info, error) {
 	var info Info
 	fs := js.Global().Get("Array").Call("from", adapter.Get("features"))
 	for i := 0; i < fs.Length(); i++ {
-		info.Features = append(info.Features, fs.Index(i).String())
+		f := fs.Index(i).String()
+		info.Features = append(info.Features, f)
+		if f == "subgroups" {
+			// Requested only where the adapter has it (the reductions then
+			// use subgroup operations, see shaders.Variant).
+			features = append(features, f)
+			info.Subgroups = true
+		}
 	}
 	ai := adapter.Get("info")
 	info.Vendor = jsGet(ai, "vendor")

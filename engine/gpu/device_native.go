@@ -10,6 +10,11 @@ import (
 	"github.com/oliverbestmann/webgpu/wgpu"
 )
 
+// wgslEnablesSubgroups: wgpu-native's WGSL compiler (naga) rejects the
+// `enable subgroups;` directive ("not yet supported") and accepts subgroup
+// operations on a device opened with the subgroup feature.
+const wgslEnablesSubgroups = false
+
 // device holds the platform handles.
 type device struct {
 	instance *wgpu.Instance
@@ -77,8 +82,16 @@ func openDevice(ctx context.Context) (*device, Info, error) {
 	if info.Adapter == "" {
 		info.Adapter = ai.Vendor
 	}
+	var features []wgpu.FeatureName
 	for _, f := range d.adapter.GetFeatures() {
 		info.Features = append(info.Features, f.String())
+		if f == wgpu.NativeFeatureSubgroup {
+			// wgpu-native's name for WebGPU's `subgroups`: requested only
+			// where the adapter has it (the reductions then use subgroup
+			// operations, see shaders.Variant).
+			features = append(features, f)
+			info.Subgroups = true
+		}
 	}
 
 	// Start from "undefined" (WebGPU defaults) and raise what we use to the
@@ -107,8 +120,9 @@ func openDevice(ctx context.Context) (*device, Info, error) {
 		MaxStorageBuffersPerStage:       al.MaxStorageBuffersPerShaderStage,
 	}
 	d.device, err = d.adapter.RequestDevice(&wgpu.DeviceDescriptor{
-		Label:          "webmae",
-		RequiredLimits: &req,
+		Label:            "webmae",
+		RequiredLimits:   &req,
+		RequiredFeatures: features,
 	})
 	if err != nil {
 		d.release()

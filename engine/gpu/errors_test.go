@@ -14,7 +14,7 @@ func TestShaderCompileErrorHasFileAndLine(t *testing.T) {
 	b := gpuBackend(t)
 	src := "// broken on purpose\n@group(0) @binding(1) var<storage, read_write> x: array<f32>;\n@compute @workgroup_size(1) fn main() {\n    x[0] = undefined_function(1.0);\n}\n"
 	k := kernel{file: "broken.wgsl", entry: "main"}
-	b.shaders["broken.wgsl|"] = src // what source() would load and cache
+	b.shaders[b.moduleKey(k)] = src // what source() would load and cache
 	_, err := b.pipeline(k)
 	var se *ShaderError
 	if !errors.As(err, &se) {

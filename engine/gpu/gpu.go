@@ -58,6 +58,7 @@ import (
 	"github.com/oliverbestmann/webgpu/wgpu"
 
 	"webmae/engine/backend"
+	"webmae/shaders"
 )
 
 // Info describes the adapter and device a Backend runs on.
@@ -68,6 +69,7 @@ type Info struct {
 	Backend     string   // "vulkan", "metal", "webgpu" (browser), ...
 	AdapterType string   // "cpu", "discrete-gpu", ... ("" when unknown)
 	Features    []string // adapter features, e.g. "shader-f16"
+	Subgroups   bool     // the device was opened with the `subgroups` feature
 	Limits      Limits   // the limits granted to the device
 }
 
@@ -124,6 +126,7 @@ type Backend struct {
 	halfWindow uint64 // window grid step, bytes
 	chunk      int    // largest view an elementwise dispatch takes, elements
 
+	variant   shaders.Variant   // library forms of the modules compiled now
 	shaders   map[string]string // specialised WGSL by module key
 	modules   map[string]*wgpu.ShaderModule
 	layouts   map[layoutKey]*layout
@@ -174,6 +177,7 @@ func New(ctx context.Context) (*Backend, error) {
 		scratch:   map[string]*Buffer{},
 
 		attentionRows: attentionMaxT,
+		variant:       shaders.Variant{Subgroups: info.Subgroups, NoEnable: !wgslEnablesSubgroups},
 	}
 	l := info.Limits
 	b.align = uint64(l.MinStorageBufferOffsetAlignment)
@@ -201,6 +205,23 @@ func (b *Backend) LimitBindings(bytes uint64) {
 	}
 	b.setBindWindow(bytes)
 }
+
+// UseSubgroups selects the reductions' form for the kernels recorded from
+// now on: on subgroup operations (on, the default where the device has the
+// `subgroups` feature) or the plain workgroup-memory trees (off). Both forms'
+// pipelines stay cached. Parity tests and the browser self-test use it to
+// check both on one device.
+func (b *Backend) UseSubgroups(on bool) error {
+	if on && !b.info.Subgroups {
+		return fmt.Errorf("gpu: %s has no subgroups feature", b.info.Adapter)
+	}
+	b.variant.Subgroups = on
+	return nil
+}
+
+// Subgroups reports whether the kernels recorded now use subgroup
+// operations.
+func (b *Backend) Subgroups() bool { return b.variant.Subgroups }
 
 // BindingLimit is the largest storage binding the backend uses, bytes.
 func (b *Backend) BindingLimit() uint64 { return b.window }

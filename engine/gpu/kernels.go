@@ -80,8 +80,13 @@ func (b *Backend) elementwise(k kernel, n int, views []backend.View, params func
 	}
 }
 
-// grid1 returns the grid of a kernel with WG threads, one element each.
+// grid1 returns the grid of a kernel with WG threads, one element each
+// (none for a nil call: the kernel failed to compile, and the failure is
+// recorded).
 func (b *Backend) grid1(c *call, n int) dims {
+	if c == nil {
+		return dims{}
+	}
 	return b.grid(ceilDiv(n, c.p.constant("WG")))
 }
 

@@ -25,7 +25,26 @@ type layoutKey struct {
 	ro    uint8
 }
 
-type pipeKey struct{ file, entry, spec string }
+// pipeKey names a compiled pipeline: the kernel and the library form its
+// module was built with.
+type pipeKey struct {
+	file, entry, spec string
+	variant           shaders.Variant
+}
+
+// pipeKeyOf is the key of k's pipeline in the backend's current variant.
+func (b *Backend) pipeKeyOf(k kernel) pipeKey {
+	return pipeKey{k.file, k.entry, k.spec, b.variant}
+}
+
+// moduleKey names k's shader module (and source) in the current variant.
+func (b *Backend) moduleKey(k kernel) string {
+	key := k.file + "|" + k.spec
+	if b.variant.Subgroups {
+		key += "|subgroups"
+	}
+	return key
+}
 
 // layout is the bind group and pipeline layout shared by every kernel with
 // the same storage slots: binding 0 a uniform block with a dynamic offset,
@@ -99,11 +118,11 @@ func specialise(file, src, spec string) (string, error) {
 
 // source returns the specialised WGSL of a kernel (cached).
 func (b *Backend) source(k kernel) (string, error) {
-	key := k.file + "|" + k.spec
+	key := b.moduleKey(k)
 	if s, ok := b.shaders[key]; ok {
 		return s, nil
 	}
-	src, err := shaders.Source(k.file)
+	src, err := shaders.Source(k.file, b.variant)
 	if err != nil {
 		return "", fmt.Errorf("gpu: %w", err)
 	}
@@ -121,7 +140,7 @@ func (b *Backend) module(k kernel) (*wgpu.ShaderModule, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	key := k.file + "|" + k.spec
+	key := b.moduleKey(k)
 	if m, ok := b.modules[key]; ok {
 		return m, src, nil
 	}
@@ -200,7 +219,7 @@ func (b *Backend) layoutFor(slots int, ro uint8) (*layout, error) {
 
 // pipeline returns the compiled pipeline of k, creating it on first use.
 func (b *Backend) pipeline(k kernel) (*pipeline, error) {
-	key := pipeKey{k.file, k.entry, k.spec}
+	key := b.pipeKeyOf(k)
 	if p, ok := b.pipelines[key]; ok {
 		return p, nil
 	}

@@ -66,7 +66,7 @@ func (b *Backend) kernelsFor(w Workload) []kernel {
 	}
 	var out []kernel
 	for _, k := range ks {
-		if _, ok := b.pipelines[pipeKey{k.file, k.entry, k.spec}]; !ok && !slices.Contains(out, k) {
+		if _, ok := b.pipelines[b.pipeKeyOf(k)]; !ok && !slices.Contains(out, k) {
 			out = append(out, k)
 		}
 	}

@@ -62,7 +62,7 @@ func (b *Backend) createPipelines(ctx context.Context, ks []kernel, progress Pro
 		}
 		k := r.p.k
 		r.p.pipe = (*wgpu.ComputePipeline)(unsafe.Pointer(&jsHandle{v: r.v}))
-		b.pipelines[pipeKey{k.file, k.entry, k.spec}] = r.p
+		b.pipelines[b.pipeKeyOf(k)] = r.p
 		progress(done+1, len(ks))
 	}
 	return first

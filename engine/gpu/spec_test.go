@@ -9,7 +9,7 @@ import (
 
 // The Go side's attention row sizes must be the file's.
 func TestAttentionSizesMatchTheShader(t *testing.T) {
-	src, err := shaders.Source("attention.wgsl")
+	src, err := shaders.Source("attention.wgsl", shaders.Variant{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,6 +51,7 @@ func runBench(q url.Values, haveTfjs bool, emit func(any), status func(string)) 
 		emit(benchNote{Name: "tfjs", Note: "TensorFlow.js could not be loaded (" + err.Error() + "), so this page measures webmae alone."})
 		return nil
 	}
+	keepOffline("TensorFlow.js's scripts", benchTfjsScripts)
 	theirs, err := runTfjs(o, emit, status)
 	if err != nil {
 		return err

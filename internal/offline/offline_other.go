@@ -1,0 +1,6 @@
+//go:build !(js && wasm)
+
+package offline
+
+// Keep has no service worker to ask outside the browser.
+func Keep([]string) (int, error) { return 0, ErrNoServiceWorker }

@@ -272,7 +272,7 @@ func listenHint(addr string, err error) error {
 var serviceWorkerJS string
 
 // cachedOnRequest are the directories of files that only /selftest (the
-// PyTorch reference vectors, 7.1 MB) and /bench (TensorFlow.js, 1.8 MB)
+// PyTorch reference vectors, 7.1 MB) and /bench (TensorFlow.js, 3.1 MB)
 // read. The service worker does not download them at install, for every
 // visitor of the demo: a page that has read them asks it to keep them
 // (internal/offline), so that page works offline after one visit.

@@ -160,6 +160,29 @@ test('/bench with TensorFlow.js (webmae serve) compares and shows the ratio', { 
   await page.context().close();
 });
 
+// /bench?only=cpu loads TensorFlow.js's wasm backend: its script and the
+// binary tfjs fetches by itself are kept too, as every file of
+// web/vendor/ the page read.
+test('/bench?only=cpu (webmae serve) keeps TensorFlow.js\'s wasm backend for offline use', { timeout: BENCH_MS + 60_000 }, async (t) => {
+  if (!existsSync(join(process.env.WEBMAE_SITE || 'public', 'web/vendor/tf-backend-wasm.min.js'))) {
+    t.skip('TensorFlow.js\'s wasm backend is not in the site (e2e\'s npm packages are not installed)');
+    return;
+  }
+  const page = await open(browser, { viewport: DESKTOP });
+  const vendor = [];
+  page.on('request', (req) => {
+    const p = new URL(req.url()).pathname;
+    if (p.startsWith('/web/vendor/') && !vendor.includes(p)) vendor.push(p);
+  });
+  assert.equal(await bench(page, baseURL, '/bench/?only=cpu&mintime=0'), 'done', await page.textContent('.banner.error').catch(() => ''));
+  assert.ok(vendor.includes('/web/vendor/tf-backend-wasm.min.js') && vendor.some((p) => p.endsWith('.wasm')),
+    `the page read the wasm backend's script and binary: ${vendor}`);
+  const cached = await cachedPaths(page, vendor);
+  assert.ok(cached, `the service worker kept ${vendor}`);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
 // cachedPaths waits (up to 60 s) until one cache of the page's origin
 // holds every path of want; it returns that cache's name and paths, or
 // null.

@@ -5,6 +5,9 @@ package offline
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"slices"
+	"strings"
 	"syscall/js"
 
 	"webmae/internal/jsutil"
@@ -70,4 +73,24 @@ func Keep(urls []string) (int, error) {
 		return 0, fmt.Errorf("service worker: an answer without the number of files kept")
 	}
 	return kept.Int(), nil
+}
+
+// Loaded lists the site paths under prefix (/web/vendor/) of every file
+// this page has loaded so far, scripts and fetches alike, as the
+// browser's Resource Timing records them: what a library fetched by
+// itself (TensorFlow.js's wasm binaries) included.
+func Loaded(prefix string) []string {
+	var out []string
+	entries := js.Global().Get("performance").Call("getEntriesByType", "resource")
+	origin := js.Global().Get("location").Get("origin").String()
+	for i := range entries.Length() {
+		u, err := url.Parse(entries.Index(i).Get("name").String())
+		if err != nil || u.Scheme+"://"+u.Host != origin || !strings.HasPrefix(u.Path, prefix) {
+			continue
+		}
+		if !slices.Contains(out, u.Path) {
+			out = append(out, u.Path)
+		}
+	}
+	return out
 }

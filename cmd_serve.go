@@ -108,27 +108,33 @@ func runStatic(args []string) error {
 // webHandler is the go-app handler of the demo for the site in dir, its
 // resources served by files. Its version, and so the service worker's
 // cache name and the pages' ETag, is a hash of every file the service
-// worker caches (app.wasm, styles, samples, the bundled model): any
-// changed file replaces the offline copy, an unchanged site keeps it.
+// worker caches, at install or on a page's request (app.wasm, styles,
+// samples, the bundled model, the self-test's references): any changed
+// file replaces the offline copy, an unchanged site keeps it.
 func webHandler(dir string, files http.Handler) (*app.Handler, error) {
 	fi, err := os.Stat(filepath.Join(dir, "web", "app.wasm"))
 	if err != nil {
 		return nil, fmt.Errorf("read the browser build (run scripts/build-web.sh first): %w", err)
 	}
-	// What the pages need offline: the assets directly in web/, the
-	// samples and the bundled models; the self-test's references and the
-	// benchmark's TensorFlow.js (offlineOnlyForPages, site.go).
+	// What the demo needs offline, cached at install: the assets directly
+	// in web/, the samples and the bundled models.
 	cacheable, err := siteFiles(dir, false, "web")
 	if err != nil {
 		return nil, err
 	}
-	more, err := siteFiles(dir, true, append([]string{"web/samples", "models"}, offlineOnlyForPages...)...)
+	more, err := siteFiles(dir, true, "web/samples", "models")
 	if err != nil {
 		return nil, err
 	}
 	cacheable = append(cacheable, more...)
 	slices.Sort(cacheable)
-	version, err := siteVersion(dir, cacheable)
+	// The files only /selftest and /bench read, cached when those pages
+	// ask (cachedOnRequest, site.go).
+	onRequest, err := siteFiles(dir, true, cachedOnRequest...)
+	if err != nil {
+		return nil, err
+	}
+	version, err := siteVersion(dir, slices.Concat(cacheable, onRequest))
 	if err != nil {
 		return nil, err
 	}
@@ -167,8 +173,9 @@ func webHandler(dir string, files http.Handler) (*app.Handler, error) {
 			`<meta name="referrer" content="no-referrer">`,
 		},
 		Env: map[string]string{ui.EnvModelFiles: strings.Join(models, ","), ui.EnvTfjs: tfjsInSite(dir)},
-		// Offline: the pages, and the files of /selftest and /bench once used (site.go).
-		ServiceWorkerTemplate: serviceWorkerJS,
+		// Offline: the demo and the pages, and the files of /selftest and
+		// /bench once used (site.go).
+		ServiceWorkerTemplate: serviceWorker(onRequest),
 	}, nil
 }
 

@@ -25,9 +25,11 @@ func writeFile(t *testing.T, path, content string) {
 	}
 }
 
-// The handler caches what the pages need offline (and only that), names
-// the bundled model files, versions itself by every cached file, and
-// serves /web/ and /models/ from the site directory.
+// The handler caches at install what the demo and the pages need offline
+// (and only that), leaves the self-test's and the benchmark's files to be
+// cached on request, names the bundled model files, versions itself by
+// every file the service worker may cache, and serves /web/ and /models/
+// from the site directory.
 func TestWebHandler(t *testing.T) {
 	dir := t.TempDir()
 	if _, err := newSite(dir); err == nil || !strings.Contains(err.Error(), "scripts/build-web.sh") {
@@ -42,6 +44,8 @@ func TestWebHandler(t *testing.T) {
 		"web/samples/a.jpg":                "jpeg",
 		"web/samples/SOURCES.md":           "# sources",
 		"web/reference/ref.json":           "{}",
+		"web/reference/ref.json.br":        "compressed",
+		"web/vendor/tf.min.js":             "// tfjs",
 		"models/config.json":               "{}",
 		"models/model.safetensors":         "weights",
 		"models/README.md":                 "# card",
@@ -60,17 +64,22 @@ func TestWebHandler(t *testing.T) {
 	h := site.app.(*app.Handler)
 	want := []string{"/models/config.json", "/models/model.safetensors", "/models/preprocessor_x.txt",
 		"/models/tiny-64/config.json", "/models/tiny-64/model.safetensors", "/models/train.csv",
-		"/web/app.wasm", "/web/icon.svg", "/web/reference/ref.json", "/web/samples/SOURCES.md", "/web/samples/a.jpg", "/web/webmae.css",
+		"/web/app.wasm", "/web/icon.svg", "/web/samples/SOURCES.md", "/web/samples/a.jpg", "/web/webmae.css",
 		"/selftest/", "/bench/"}
 	if !slices.Equal(h.CacheableResources, want) {
 		t.Errorf("cached %v\nwant %v", h.CacheableResources, want)
 	}
+	onRequest := `const resourcesOnRequest = ["/web/reference/ref.json","/web/vendor/tf.min.js"];`
+	if !strings.Contains(h.ServiceWorkerTemplate, onRequest) {
+		t.Errorf("the service worker does not hold %s", onRequest)
+	}
 	if got := h.Env[ui.EnvModelFiles]; got != "config.json,model.safetensors,tiny-64/config.json,tiny-64/model.safetensors" {
 		t.Errorf("model files %q", got)
 	}
-	// The version covers every cached file: app.wasm, a sample, the model, a reference.
+	// The version covers every file the worker may cache: app.wasm, a
+	// sample, the model, a reference, TensorFlow.js.
 	v := h.Version
-	for _, f := range []string{"web/app.wasm", "web/samples/a.jpg", "models/model.safetensors", "web/reference/ref.json"} {
+	for _, f := range []string{"web/app.wasm", "web/samples/a.jpg", "models/model.safetensors", "web/reference/ref.json", "web/vendor/tf.min.js"} {
 		writeFile(t, filepath.Join(dir, f), "changed "+f)
 		s2, err := newSite(dir)
 		if err != nil {

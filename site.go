@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -264,16 +265,29 @@ func listenHint(addr string, err error) error {
 
 // serviceWorkerJS is the template of the site's service worker
 // (/app-worker.js): go-app's, less push notifications, plus offline
-// answers for a page opened with a query or without its final slash.
+// answers for a page opened with a query or without its final slash, and
+// the files a page asks it to keep (serviceWorker fills in their list).
 //
 //go:embed site_worker.js
 var serviceWorkerJS string
 
-// offlineOnlyForPages are the directories of files that only /selftest
-// (the PyTorch reference vectors) and /bench (TensorFlow.js) read; the
-// service worker caches them with the rest, so those pages work offline
-// too (7.7 MB of references and 2.6 MB of TensorFlow.js, uncompressed).
-var offlineOnlyForPages = []string{"web/reference", "web/vendor"}
+// cachedOnRequest are the directories of files that only /selftest (the
+// PyTorch reference vectors, 7.1 MB) and /bench (TensorFlow.js, 3.1 MB)
+// read. The service worker does not download them at install, for every
+// visitor of the demo: a page that has read them asks it to keep them
+// (internal/offline), so that page works offline after one visit.
+var cachedOnRequest = []string{"web/reference", "web/vendor"}
+
+// onRequestField is the field of serviceWorkerJS that serviceWorker
+// fills with the files it caches on request (go-app fills in the rest).
+const onRequestField = "{{.ResourcesOnRequest}}"
+
+// serviceWorker is the template of the site's service worker with the
+// list of the files it caches on a page's request (site URLs).
+func serviceWorker(onRequest []string) string {
+	list, _ := json.Marshal(append([]string{}, onRequest...)) // a list of strings always encodes
+	return strings.ReplaceAll(serviceWorkerJS, onRequestField, string(list))
+}
 
 // tfjsFiles are TensorFlow.js's scripts in the site, copied by
 // scripts/build-web.sh when e2e's npm packages are installed; /bench

@@ -12,10 +12,15 @@ import (
 	"webmae/engine/gpu"
 	"webmae/engine/mae"
 	"webmae/engine/model"
+	"webmae/internal/offline"
 )
 
 // The /bench page's run: our measurements on WebGPU, then TensorFlow.js's
 // on the same shapes (bench_js.go loads it), then the ratios.
+
+// benchTfjsDir holds TensorFlow.js's files (benchTfjsScripts and, for
+// only=cpu, its wasm backend's script and binaries).
+const benchTfjsDir = "/web/vendor/"
 
 // tfjsAbsent and tfjsSkipped are the sentences the page shows when it
 // measures webmae alone.
@@ -51,6 +56,7 @@ func runBench(q url.Values, haveTfjs bool, emit func(any), status func(string)) 
 		emit(benchNote{Name: "tfjs", Note: "TensorFlow.js could not be loaded (" + err.Error() + "), so this page measures webmae alone."})
 		return nil
 	}
+	keepOffline("TensorFlow.js's files", offline.Loaded(benchTfjsDir))
 	theirs, err := runTfjs(o, emit, status)
 	if err != nil {
 		return err

@@ -186,9 +186,9 @@ func fetchSite(page *url.URL, path string) ([]byte, error) {
 }
 
 // fetchReferences downloads the four reference cases of the official
-// family and those of the tutorial's.
-func fetchReferences(page *url.URL) ([]harness.ReferenceFiles, error) {
-	get := func(name string) ([]byte, error) { return fetchSite(page, SelfTestReferenceURL+name) }
+// family and those of the tutorial's with get (a file of
+// SelfTestReferenceURL by name).
+func fetchReferences(get func(name string) ([]byte, error)) ([]harness.ReferenceFiles, error) {
 	var out []harness.ReferenceFiles
 	for _, n := range selfTestReferences {
 		cfg, err := get(n + ".config.json")
@@ -207,7 +207,7 @@ func fetchReferences(page *url.URL) ([]harness.ReferenceFiles, error) {
 			out = append(out, harness.ReferenceFiles{Name: w, Config: cfg, Weights: wt, IO: io})
 		}
 	}
-	tut, err := fetchTutorialReferences(page)
+	tut, err := fetchTutorialReferences(get)
 	return append(out, tut...), err
 }
 
@@ -218,10 +218,15 @@ func runSelfTestReferences(page *url.URL, backends string, update func(func(*Sel
 		backends = "webgpu,webgpu-plain,cpu"
 	}
 	status("fetching the reference files")
-	refs, err := fetchReferences(page)
+	var fetched []string
+	refs, err := fetchReferences(func(name string) ([]byte, error) {
+		fetched = append(fetched, SelfTestReferenceURL+name)
+		return fetchSite(page, SelfTestReferenceURL+name)
+	})
 	if err != nil {
 		return err
 	}
+	keepOffline("the self-test's reference files", fetched)
 	for _, name := range strings.Split(backends, ",") {
 		var k backend.Kernels
 		switch name {

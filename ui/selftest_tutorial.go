@@ -1,10 +1,6 @@
 package ui
 
-import (
-	"net/url"
-
-	"webmae/engine/harness"
-)
+import "webmae/engine/harness"
 
 // selfTestTutorialReferences are the tutorial family's reference models
 // (testdata/tutorial, copied into web/reference/ by scripts/build-web.sh):
@@ -12,13 +8,14 @@ import (
 // weights file (the tutorial's keys) and no AdamW steps.
 var selfTestTutorialReferences = []string{"tutorial_mae", "tutorial_mae_identity"}
 
-// fetchTutorialReferences downloads the tutorial family's reference cases.
-func fetchTutorialReferences(page *url.URL) ([]harness.ReferenceFiles, error) {
+// fetchTutorialReferences downloads the tutorial family's reference cases
+// with get (a file of SelfTestReferenceURL by name).
+func fetchTutorialReferences(get func(name string) ([]byte, error)) ([]harness.ReferenceFiles, error) {
 	var out []harness.ReferenceFiles
 	for _, n := range selfTestTutorialReferences {
 		var files [3][]byte
 		for i, suffix := range []string{".config.json", ".safetensors", ".io.safetensors"} {
-			b, err := fetchSite(page, SelfTestReferenceURL+n+suffix)
+			b, err := get(n + suffix)
 			if err != nil {
 				return nil, err
 			}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"webmae/engine/bench"
+	"webmae/internal/offline"
 )
 
 // runBenchCPU is /bench?only=cpu: the one-image reconstruction latency of
@@ -40,6 +41,7 @@ func runBenchCPU(o benchOptions, haveTfjs bool, emit func(any), status func(stri
 		return nil
 	}
 	emit(benchNote{Name: "tfjs", Note: init.Backend + ": " + init.Note})
+	keepOffline("TensorFlow.js's files", offline.Loaded(benchTfjsDir))
 	status("reconstruction (TensorFlow.js wasm)")
 	theirs, err := tfjsCall("reconstruct", json.RawMessage(cfgJSON), o.preset, 3, o.minTime.Milliseconds())
 	if err != nil {

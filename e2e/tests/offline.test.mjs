@@ -1,11 +1,14 @@
-// Offline: after a first visit, go-app's service worker has cached the
-// app (cache name = hash of app.wasm), so a reload works with the server
-// gone and the network off. This test runs its own server so that it can
+// Offline: after a first visit, the service worker has cached the app
+// (cache name = the site's version), so a reload works with the server
+// gone and the network off; it has not downloaded the files that only
+// /selftest and /bench read. This test runs its own server so that it can
 // take it down.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { launch, open, shot, text, FIRST_RECON_MS } from '../lib.mjs';
 
 let browser, server;
@@ -46,6 +49,16 @@ test('a second visit works offline', async () => {
   });
   assert.ok(cached, 'the service worker cached the app');
   console.log(`cache ${cached.key}: ${cached.count} files`);
+  // The site holds the self-test's references (and TensorFlow.js when
+  // e2e's npm packages are installed); a visit to the demo alone caches
+  // none of them.
+  assert.ok(existsSync(join(process.env.WEBMAE_SITE || 'public', 'web/reference/mae_tiny.safetensors')), 'the site holds the references');
+  const pagesOnly = await page.evaluate(async () => {
+    const all = [];
+    for (const key of await caches.keys()) all.push(...(await (await caches.open(key)).keys()).map((r) => new URL(r.url).pathname));
+    return all.filter((p) => p.startsWith('/web/reference/') || p.startsWith('/web/vendor/'));
+  });
+  assert.deepEqual(pagesOnly, [], 'the demo caches none of the self-test\'s or the benchmark\'s files');
 
   server.kill();
   await once(server, 'exit');

@@ -3,10 +3,10 @@
 // built without TensorFlow.js as when e2e's npm packages are not
 // installed; on the desktop (1280x800) and the phone (390x844): a summary
 // table that fits the screen, the JSON behind "details", the demo's footer
-// links, and both pages offline after one visit.
+// links, both pages offline after one visit, and offline across an update.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch, open, shot, artifacts, baseURL, FIRST_RECON_MS } from '../lib.mjs';
 import { buildStaticSite, serveStatic, removeStaticSite } from '../static-site.mjs';
@@ -153,29 +153,68 @@ test('/bench with TensorFlow.js (webmae serve) compares and shows the ratio', { 
   assert.ok(rows.some((r) => /matmul 64x64x64/.test(r) && /tfjs/.test(r) && /GFLOP\/s/.test(r)), 'TensorFlow.js\'s matmul row');
   assert.ok(rows.some((r) => /webmae vs TensorFlow\.js/.test(r) && /\d\.\d\dx/.test(r)), 'the ratio row');
   assert.equal(await page.locator('[data-testid=bench-note]').count(), 0, 'no note: the comparison ran');
+  const tfjs = ['/web/vendor/tf.min.js', '/web/vendor/tf-backend-webgpu.min.js'];
+  assert.ok(await cachedPaths(page, ['/bench/', ...tfjs]), 'the service worker kept TensorFlow.js for offline use');
   await shot(page, 'pages-bench-tfjs-desktop');
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
 
-test('both pages work offline after one visit', { timeout: SELFTEST_MS + BENCH_MS + 120_000 }, async () => {
-  const own = await serveStatic(dir); // a server of its own, to take down
-  const page = await open(browser, { viewport: PHONE });
-  assert.equal((await selftest(page, own.url, SELFTEST_CPU)).status, 'pass');
-  const cached = await page.evaluate(async () => {
+// /bench?only=cpu loads TensorFlow.js's wasm backend: its script and the
+// binary tfjs fetches by itself are kept too, as every file of
+// web/vendor/ the page read.
+test('/bench?only=cpu (webmae serve) keeps TensorFlow.js\'s wasm backend for offline use', { timeout: BENCH_MS + 60_000 }, async (t) => {
+  if (!existsSync(join(process.env.WEBMAE_SITE || 'public', 'web/vendor/tf-backend-wasm.min.js'))) {
+    t.skip('TensorFlow.js\'s wasm backend is not in the site (e2e\'s npm packages are not installed)');
+    return;
+  }
+  const page = await open(browser, { viewport: DESKTOP });
+  const vendor = [];
+  page.on('request', (req) => {
+    const p = new URL(req.url()).pathname;
+    if (p.startsWith('/web/vendor/') && !vendor.includes(p)) vendor.push(p);
+  });
+  assert.equal(await bench(page, baseURL, '/bench/?only=cpu&mintime=0'), 'done', await page.textContent('.banner.error').catch(() => ''));
+  assert.ok(vendor.includes('/web/vendor/tf-backend-wasm.min.js') && vendor.some((p) => p.endsWith('.wasm')),
+    `the page read the wasm backend's script and binary: ${vendor}`);
+  const cached = await cachedPaths(page, vendor);
+  assert.ok(cached, `the service worker kept ${vendor}`);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+// cachedPaths waits (up to 60 s) until one cache of the page's origin
+// holds every path of want; it returns that cache's name and paths, or
+// null.
+async function cachedPaths(page, want) {
+  return page.evaluate(async (want) => {
     await navigator.serviceWorker.ready;
-    const want = ['/', '/selftest/', '/bench/', '/web/app.wasm', '/web/reference/mae_tiny.safetensors', '/web/reference/tutorial_mae.io.safetensors'];
     for (let i = 0; i < 600; i++) {
       for (const key of await caches.keys()) {
         const urls = (await (await caches.open(key)).keys()).map((r) => new URL(r.url).pathname);
-        if (want.every((p) => urls.includes(p))) return { key, count: urls.length };
+        if (want.every((p) => urls.includes(p))) return { key, urls };
       }
       await new Promise((r) => setTimeout(r, 100));
     }
     return null;
+  }, want);
+}
+
+test('both pages work offline after one visit', { timeout: SELFTEST_MS + BENCH_MS + 120_000 }, async () => {
+  const own = await serveStatic(dir); // a server of its own, to take down
+  const page = await open(browser, { viewport: PHONE });
+  // The first visit: the service worker installs while the self-test
+  // reads its references, then keeps the files the page read.
+  const references = [];
+  page.on('request', (req) => {
+    const p = new URL(req.url()).pathname;
+    if (p.startsWith('/web/reference/') && !references.includes(p)) references.push(p);
   });
-  assert.ok(cached, 'the service worker cached the pages and the references');
-  console.log(`cache ${cached.key}: ${cached.count} files`);
+  assert.equal((await selftest(page, own.url, SELFTEST_CPU)).status, 'pass');
+  assert.equal(references.length, 14, `the self-test reads its 14 reference files: ${references}`);
+  const cached = await cachedPaths(page, ['/', '/selftest/', '/bench/', '/web/app.wasm', ...references]);
+  assert.ok(cached, 'the service worker cached the pages and every reference file the self-test read');
+  console.log(`cache ${cached.key}: ${cached.urls.length} files`);
   await own.close();
   await page.context().setOffline(true);
   page.errors.length = 0;
@@ -190,4 +229,45 @@ test('both pages work offline after one visit', { timeout: SELFTEST_MS + BENCH_M
   const unexpected = page.errors.filter((e) => !/ServiceWorker|service worker|Failed to fetch|ERR_INTERNET_DISCONNECTED|Failed to load resource/i.test(e));
   assert.deepEqual(unexpected, []);
   await page.context().close();
+});
+
+// A new version of the site installs a new cache that again holds the
+// reference files the old one kept (fetched anew), and deletes the old
+// cache: the self-test stays offline across updates. The new version is
+// the static site's service worker with another cache name.
+test('an update keeps the files a page asked for', { timeout: 240_000 }, async () => {
+  const own = await serveStatic(dir);
+  const page = await open(browser, { viewport: DESKTOP });
+  const refs = ['/web/reference/mae_tiny.safetensors', '/web/reference/tutorial_mae.io.safetensors'];
+  await page.goto(own.url + SELFTEST_CPU);
+  const before = await cachedPaths(page, refs);
+  assert.ok(before, 'the first version kept the references');
+  const kept = before.urls.filter((p) => p.startsWith('/web/reference/'));
+  await page.goto(own.url + '/web/icon.svg'); // a page of the site that runs nothing
+  const workerFile = join(dir, 'app-worker.js');
+  const original = readFileSync(workerFile, 'utf8');
+  const name = original.match(/const cacheName = "app-" \+ "([0-9a-f]+)";/);
+  assert.ok(name, 'the service worker names its cache');
+  try {
+    writeFileSync(workerFile, original.replace(name[0], `const cacheName = "app-" + "${name[1]}next";`));
+    const after = await page.evaluate(async (next) => {
+      await (await navigator.serviceWorker.getRegistration('/')).update();
+      for (let i = 0; i < 1200; i++) {
+        const keys = await caches.keys();
+        if (keys.length === 1 && keys[0] === next) {
+          return { keys, urls: (await (await caches.open(next)).keys()).map((r) => new URL(r.url).pathname) };
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return { keys: await caches.keys(), urls: [] };
+    }, `app-${name[1]}next`);
+    assert.deepEqual(after.keys, [`app-${name[1]}next`], 'the new cache replaced the old one');
+    assert.deepEqual(after.urls.filter((p) => p.startsWith('/web/reference/')).sort(), kept.sort(),
+      'the new cache holds the reference files the old one kept');
+    assert.ok(after.urls.includes('/web/app.wasm') && after.urls.includes('/selftest/'), 'and the install list');
+  } finally {
+    writeFileSync(workerFile, original);
+  }
+  await page.context().close();
+  await own.close();
 });

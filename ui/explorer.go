@@ -138,7 +138,7 @@ func (c *explorer) job(fn func(in explorerInput) (func(), error)) bool {
 		err = errors.New("the explorer has no backend yet")
 	}
 	if err != nil {
-		showError(c.ctx, err.Error())
+		showUserError(c.ctx, "open the explorer", err)
 		return false
 	}
 	c.ctx.Async(func() {
@@ -149,7 +149,7 @@ func (c *explorer) job(fn func(in explorerInput) (func(), error)) bool {
 		}
 		c.ctx.Dispatch(func(ctx app.Context) {
 			if err != nil {
-				showError(ctx, err.Error())
+				showUserError(ctx, "compute the explorer's views", err)
 				return
 			}
 			done()
@@ -168,7 +168,7 @@ func (c *explorer) onAttentionToggle(ctx app.Context, e app.Event) {
 		// fill it in.
 		in, err := c.input()
 		if err != nil {
-			showError(ctx, err.Error())
+			showUserError(ctx, "show the attention", err)
 			return
 		}
 		for i, m := range recon.Masked(in.mk, 0) {
@@ -257,7 +257,7 @@ func (c *explorer) drawAttention() {
 	g := lm.Config.GridSize()
 	rgba := patchOverlay(c.attnBase, c.attnSize, g, c.attnSize/g, pm.Weights, c.query)
 	if err := drawRGBA("canvas-attention", c.attnSize, c.attnSize, rgba); err != nil {
-		showError(c.ctx, err.Error())
+		showUserError(c.ctx, "draw the attention", err)
 		return
 	}
 	kind := "visible"

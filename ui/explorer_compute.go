@@ -60,7 +60,7 @@ func (c *explorer) onComplete(ctx app.Context, e app.Event) {
 		}
 		return func() {
 			if err := drawRGBA("canvas-complete", res.W, res.H, rgba); err != nil {
-				showError(c.ctx, err.Error())
+				showUserError(c.ctx, "draw the complete reconstruction", err)
 				return
 			}
 			c.completeMSE = fmt.Sprintf("%.4f", res.MSE)
@@ -92,7 +92,7 @@ func (c *explorer) onEmbed(ctx app.Context, e app.Event) {
 		}
 		c.ctx.Dispatch(func(ctx app.Context) {
 			if err != nil {
-				showError(ctx, fmt.Sprintf("embeddings: %v", err))
+				showUserError(ctx, "compute the embeddings", err)
 				return
 			}
 			c.embeddings, c.ranked = embs, ranked
@@ -148,7 +148,7 @@ func (c *explorer) onEmbeddingDownload(format string) app.EventHandler {
 			err = download(name, mime, data)
 		}
 		if err != nil {
-			showError(ctx, fmt.Sprintf("embeddings download: %v", err))
+			showUserError(ctx, "download the embeddings", err)
 		}
 	}
 }

@@ -54,7 +54,7 @@ func (c *explorer) refreshStages() {
 		return func() {
 			for name, im := range images {
 				if err := drawRGBA("stage-"+name, im.w, im.h, im.rgba); err != nil {
-					showError(c.ctx, err.Error())
+					showUserError(c.ctx, "draw the encoder's stages", err)
 					return
 				}
 			}

@@ -103,7 +103,7 @@ func (p *Page) startup(ctx app.Context) {
 	}
 	if lm == nil {
 		if err := p.s.do(func(k backend.Kernels) (err error) { lm, err = freshModel(k, defaultPreset, FreshSeed); return err }); err != nil {
-			showError(ctx, fmt.Sprintf("create the %s model: %v", defaultPreset, err))
+			showUserError(ctx, fmt.Sprintf("create the %s model", defaultPreset), err)
 			setLoading(ctx, "", 0)
 			return
 		}
@@ -160,7 +160,7 @@ func (p *Page) onDeviceLost(ctx app.Context, a app.Action) {
 	p.lost = true
 	cause, _ := a.Value.(error)
 	ctx.SetState(stateBackend, backendState{Text: cpuBackendText, Adapter: "the WebGPU device was lost; continuing on the CPU"})
-	msg := fmt.Sprintf("The WebGPU device was lost (%v). The page continues on the CPU backend.", cause)
+	msg := "The WebGPU device was lost, so the page continues on the CPU backend."
 	showUserError(ctx, "keep using WebGPU", errors.Join(gpu.ErrDeviceLost, cause))
 	var tr trainingState
 	ctx.GetState(stateTraining, &tr)
@@ -183,7 +183,8 @@ func (p *Page) onDeviceLost(ctx app.Context, a app.Action) {
 			return err
 		})
 		if err != nil {
-			showError(ctx, msg+fmt.Sprintf(" The model could not be restored (%v); a fresh one is shown.", err))
+			consoleWarn(fmt.Sprintf("webmae: the model could not be restored on the CPU backend: %v", err))
+			showError(ctx, msg+" The model could not be moved to the CPU, so a fresh one is shown: load it again or reload the page.")
 			if err := p.s.do(func(k backend.Kernels) (err error) { lm, err = freshModel(k, defaultPreset, FreshSeed); return err }); err != nil {
 				setLoading(ctx, "", 0)
 				return

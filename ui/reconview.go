@@ -93,7 +93,7 @@ func (c *reconView) request() {
 	}
 	mk, err := lm.masking(c.mask)
 	if err != nil {
-		showError(c.ctx, err.Error())
+		showUserError(c.ctx, "apply the mask", err)
 		return
 	}
 	c.masked, c.patches = mk.L-mk.K, mk.L
@@ -131,7 +131,7 @@ func (c *reconView) show(ctx app.Context, out reconOutput, err error, gen int64)
 	}
 	for i, id := range panelIDs {
 		if err := drawRGBA(id, out.res.W, out.res.H, out.panels[i]); err != nil {
-			showError(ctx, err.Error())
+			showUserError(ctx, "draw the panels", err)
 			c.failed = true
 			return
 		}

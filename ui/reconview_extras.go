@@ -2,7 +2,6 @@ package ui
 
 import (
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -36,7 +35,7 @@ func (c *reconView) startBaselines(ctx app.Context, res recon.Result, n recon.No
 			case errors.Is(err, errSuperseded) || c.drawSeq != drawSeq:
 				return
 			case err != nil:
-				showError(ctx, fmt.Sprintf("The baselines of this mask could not be computed (%v).", err))
+				showUserError(ctx, "compute this mask's baselines", err)
 				return
 			}
 			b.Seq = drawSeq
@@ -59,7 +58,7 @@ func (c *reconView) drawErrorMap(ctx app.Context) {
 		err = drawRGBA("canvas-error", r.W, r.H, rgba)
 	}
 	if err != nil {
-		showError(ctx, err.Error())
+		showUserError(ctx, "draw the error map", err)
 	}
 }
 
@@ -83,7 +82,7 @@ func (c *reconView) onSave(ctx app.Context, e app.Event) {
 		err = download(panelsFileName(pic.Key, pic.Name, ratio, r.MSE), "image/png", png)
 	}
 	if err != nil {
-		showError(ctx, fmt.Sprintf("The panels could not be saved (%v).", err))
+		showUserError(ctx, "save the panels", err)
 	}
 }
 

@@ -392,7 +392,7 @@ func (c *trainPanel) showPreview(ctx app.Context, out reconOutput, err error) {
 	}
 	for i, id := range previewIDs {
 		if err := drawRGBA(id, out.res.W, out.res.H, out.panels[i]); err != nil {
-			showError(ctx, err.Error())
+			showUserError(ctx, "draw the training preview", err)
 			return
 		}
 	}

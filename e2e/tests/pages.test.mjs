@@ -72,9 +72,9 @@ test('/selftest (without its slash) passes on a strict static server, desktop', 
   assert.equal(new URL(page.url()).pathname, '/selftest/', 'the static host redirects to the directory');
   for (const c of r.cases) console.log(`${c.ok ? 'pass' : 'FAIL'} ${c.backend} ${c.name} (${c.ms.toFixed(0)} ms)${c.error ? ': ' + c.error : ''}`);
   assert.equal(r.status, 'pass', r.error);
-  assert.equal(r.cases.length, 12, 'six reference cases on WebGPU and on the CPU');
-  assert.equal(await page.locator('[data-testid=selftest-case][data-ok=true]').count(), 12, 'a passing row per case');
-  assert.match(await page.textContent('[data-testid=selftest-status]'), /^Pass: all 12 checks agree with PyTorch/);
+  assert.equal(r.cases.length, 18, 'six reference cases on WebGPU (with and without subgroups) and on the CPU');
+  assert.equal(await page.locator('[data-testid=selftest-case][data-ok=true]').count(), 18, 'a passing row per case');
+  assert.match(await page.textContent('[data-testid=selftest-status]'), /^Pass: all 18 checks agree with PyTorch/);
   await fitsWidth(page, 'selftest-summary');
   await shot(page, 'pages-selftest-desktop');
   await openDetails(page, 'selftest-result');

@@ -162,6 +162,7 @@ func webHandler(dir string, files http.Handler) (*app.Handler, error) {
 		ThemeColor:         "#1f2433",
 		LoadingLabel:       "webmae: loading the app {progress}%",
 		Styles:             []string{"/web/webmae.css"},
+		Scripts:            []string{"/web/sw-state.js"},
 		CacheableResources: append(cacheable, ui.Pages...),
 		Version:            version,
 		WasmContentLength:  strconv.FormatInt(fi.Size(), 10),

@@ -431,3 +431,7 @@ func (f fileSet) decodeImages() []imageResult { return decodeFiles(f) }
 
 // read reads the files whole.
 func (f fileSet) read() ([]namedBytes, error) { return readFiles(f) }
+
+// controlledAtLoad reports whether a service worker controlled the page
+// when it started loading (public/web/sw-state.js).
+func controlledAtLoad() bool { return js.Global().Get("webmaeControlledAtLoad").Truthy() }

@@ -52,3 +52,6 @@ func chooseBackend() (backend.Kernels, string, string) {
 }
 
 func cpuBackend() backend.Kernels { return cpu.New() }
+
+// controlledAtLoad: outside the browser there is no service worker.
+func controlledAtLoad() bool { return false }

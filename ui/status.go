@@ -58,8 +58,12 @@ func (c *banners) OnMount(ctx app.Context) {
 	ctx.Handle(actionLoading, func(_ app.Context, a app.Action) { c.loading, _ = a.Value.(loadingState) })
 }
 
-// OnAppUpdate offers the new version the service worker fetched.
-func (c *banners) OnAppUpdate(ctx app.Context) { c.updated = ctx.AppUpdateAvailable() }
+// OnAppUpdate offers the new version the service worker fetched; on a
+// first visit (no worker controlled the page at load) the worker that
+// just took control is this version, not a new one.
+func (c *banners) OnAppUpdate(ctx app.Context) {
+	c.updated = ctx.AppUpdateAvailable() && controlledAtLoad()
+}
 
 // Render keeps each banner inside a fixed container: go-app matches
 // children by position, and a shifted sibling would be replaced.

@@ -49,6 +49,12 @@ test('a second visit works offline', async () => {
   });
   assert.ok(cached, 'the service worker cached the app');
   console.log(`cache ${cached.key}: ${cached.count} files`);
+  // The first visit's worker took control of the page: that is this
+  // version, not "a new version downloaded".
+  assert.equal(await page.evaluate(() => window.webmaeControlledAtLoad), false, 'no worker controlled the first visit at load');
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+  await page.waitForTimeout(500); // go-app's update notice would follow the worker's activation
+  assert.equal(await page.locator('[data-testid=update]').count(), 0, 'no update banner on a first visit');
   // The site holds the self-test's references (and TensorFlow.js when
   // e2e's npm packages are installed); a visit to the demo alone caches
   // none of them.
@@ -68,6 +74,7 @@ test('a second visit works offline', async () => {
   await page.reload();
   await page.waitForSelector('[data-testid=canvas-recon]:not([data-seq="0"])', { timeout: FIRST_RECON_MS });
   assert.match(await text(page, 'recon-mse'), /^\d+\.\d+$/);
+  assert.equal(await page.evaluate(() => window.webmaeControlledAtLoad), true, 'the reload was controlled by the worker from the start');
   await shot(page, 'offline-reload');
   // Offline, the only errors allowed are the failed service-worker update checks.
   const unexpected = page.errors.filter((e) => !/ServiceWorker|service worker|Failed to fetch|ERR_INTERNET_DISCONNECTED|Failed to load resource/i.test(e));

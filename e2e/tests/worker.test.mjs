@@ -1,8 +1,8 @@
 // The CPU fallback runs in a Web Worker: with WebGPU missing (chromium
 // started without --enable-unsafe-webgpu), the default model's
 // reconstructions are computed by webmae-worker.wasm and the page's main
-// thread's longest task while they run (PerformanceObserver 'longtask') is
-// under half of that when computing in the page. The worker's pixels equal those of the CPU backend computing
+// thread's long tasks while they run (PerformanceObserver 'longtask') add
+// up to under half of those when computing in the page. The worker's pixels equal those of the CPU backend computing
 // in the page (?worker=0) exactly: the same Go code and float32 operations
 // on the same inputs, single-threaded in both, so the tolerance is zero.
 // The service worker caches the worker: a reload offline reconstructs.
@@ -102,15 +102,17 @@ test('without WebGPU the reconstruction runs in the worker and the page never bl
   assert.deepEqual(inPage.errors, []);
   await inPage.context().close();
 
-  // Main-thread blocking, compared within this run: in the page the whole
-  // reconstruction is one task; with the worker only the page's own work
-  // (drawing the panels, re-rendering the views) remains. The goal is no
-  // task over LONG_TASK_MS (met on an idle machine); the assertion is the
-  // same-run comparison, which holds on a loaded CI machine too.
+  // Main-thread time, compared within this run: computing in the page
+  // spends the reconstruction's time on the main thread (in tasks the Go
+  // scheduler may split); with the worker only the page's own work
+  // (drawing the panels, re-rendering the views) remains there. Long tasks
+  // (over 50 ms) summed over the runs; the longest is logged against the
+  // 100 ms goal.
   const longest = (rs) => Math.max(0, ...rs.flatMap((r) => r.long.map((t) => t.ms)));
-  const worst = longest(runs), worstInPage = longest(inPageRuns);
-  console.log(`longest main-thread task: ${worst.toFixed(0)} ms with the worker, ${worstInPage.toFixed(0)} ms in the page (goal ${LONG_TASK_MS} ms)`);
-  assert.ok(worst < worstInPage / 2, `the worker leaves main-thread tasks of ${worst.toFixed(0)} ms, not under half the ${worstInPage.toFixed(0)} ms of computing in the page`);
+  const busy = (rs) => rs.flatMap((r) => r.long.map((t) => t.ms)).reduce((a, b) => a + b, 0);
+  console.log(`main-thread long tasks: ${busy(runs).toFixed(0)} ms in all, longest ${longest(runs).toFixed(0)} ms with the worker; ` +
+    `${busy(inPageRuns).toFixed(0)} ms in all, longest ${longest(inPageRuns).toFixed(0)} ms in the page (goal: none over ${LONG_TASK_MS} ms)`);
+  assert.ok(busy(runs) < busy(inPageRuns) / 2, `the worker leaves ${busy(runs).toFixed(0)} ms of long tasks on the main thread, not under half the ${busy(inPageRuns).toFixed(0)} ms of computing in the page`);
 });
 
 test('the worker page on a phone-sized screen', async () => {

@@ -43,12 +43,7 @@ func runBench(q url.Values, haveTfjs bool, emit func(any), status func(string)) 
 	if err != nil {
 		return err
 	}
-	switch {
-	case !o.tfjs:
-		emit(benchNote{Name: "tfjs", Note: tfjsSkipped})
-		return nil
-	case !haveTfjs:
-		emit(benchNote{Name: "tfjs", Note: tfjsAbsent})
+	if !tfjsWanted(o, haveTfjs, emit) {
 		return nil
 	}
 	status("loading TensorFlow.js")
@@ -282,4 +277,18 @@ func profileTrainStep(g *gpu.Backend, o benchOptions) ([]bench.Result, error) {
 			Note: fmt.Sprintf("%.1f%% of %.0f ms; %d dispatches, each submitted and awaited alone", 100*t.Ms/total, total, t.Count)})
 	}
 	return out, nil
+}
+
+// tfjsWanted says whether the TensorFlow.js side runs: asked for (tfjs=0
+// turns it off) and installed in the site; else it notes why not.
+func tfjsWanted(o benchOptions, haveTfjs bool, emit func(any)) bool {
+	switch {
+	case !o.tfjs:
+		emit(benchNote{Name: "tfjs", Note: tfjsSkipped})
+		return false
+	case !haveTfjs:
+		emit(benchNote{Name: "tfjs", Note: tfjsAbsent})
+		return false
+	}
+	return true
 }

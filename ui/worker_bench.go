@@ -23,12 +23,7 @@ func runBenchCPU(o benchOptions, haveTfjs bool, emit func(any), status func(stri
 	}
 	ours.Name = "reconstruct_cpu"
 	emit(ours)
-	switch {
-	case !o.tfjs:
-		emit(benchNote{Name: "tfjs", Note: tfjsSkipped})
-		return nil
-	case !haveTfjs:
-		emit(benchNote{Name: "tfjs", Note: tfjsAbsent})
+	if !tfjsWanted(o, haveTfjs, emit) {
 		return nil
 	}
 	status("loading TensorFlow.js's wasm backend")

@@ -123,43 +123,8 @@ func openDevice(ctx context.Context) (*device, Info, error) {
 	if !adapter.Truthy() {
 		return nil, Info{}, errors.New("gpu: no WebGPU adapter")
 	}
-	al := adapter.Get("limits")
-	req := map[string]any{}
-	for _, n := range limitNames {
-		if v := al.Get(n); v.Type() == js.TypeNumber {
-			req[n] = v.Float()
-		}
-	}
-	var features []any
-	var info Info
-	fs := js.Global().Get("Array").Call("from", adapter.Get("features"))
-	for i := 0; i < fs.Length(); i++ {
-		f := fs.Index(i).String()
-		info.Features = append(info.Features, f)
-		if f == "subgroups" {
-			// Requested only where the adapter has it (the reductions then
-			// use subgroup operations, see shaders.Variant).
-			features = append(features, f)
-			info.Subgroups = true
-		}
-	}
-	ai := adapter.Get("info")
-	info.Vendor = jsGet(ai, "vendor")
-	info.Adapter = jsGet(ai, "device")
-	if info.Adapter == "" {
-		info.Adapter = jsGet(ai, "architecture")
-	}
-	if info.Adapter == "" {
-		info.Adapter = info.Vendor
-	}
-	if info.Adapter == "" {
-		info.Adapter = "browser adapter"
-	}
-	info.Description = jsGet(ai, "description")
-	info.Backend = "webgpu"
-	if adapter.Get("isFallbackAdapter").Truthy() {
-		info.AdapterType = "fallback"
-	}
+	req := requestedLimits(adapter)
+	info, features := describeAdapter(adapter)
 
 	dv, err := jsutil.Await(ctx, adapter.Call("requestDevice", map[string]any{
 		"label":            "webmae",
@@ -169,18 +134,7 @@ func openDevice(ctx context.Context) (*device, Info, error) {
 	if err != nil {
 		return nil, Info{}, fmt.Errorf("gpu: requestDevice on %s: %w", info.Adapter, err)
 	}
-	dl := dv.Get("limits")
-	num := func(n string) uint64 { return uint64(dl.Get(n).Float()) }
-	info.Limits = Limits{
-		MaxStorageBufferBindingSize:     num("maxStorageBufferBindingSize"),
-		MaxBufferSize:                   num("maxBufferSize"),
-		MinStorageBufferOffsetAlignment: uint32(num("minStorageBufferOffsetAlignment")),
-		MinUniformBufferOffsetAlignment: uint32(num("minUniformBufferOffsetAlignment")),
-		MaxComputeWorkgroupStorageSize:  uint32(num("maxComputeWorkgroupStorageSize")),
-		MaxComputeInvocationsPerWG:      uint32(num("maxComputeInvocationsPerWorkgroup")),
-		MaxComputeWorkgroupsPerDim:      uint32(num("maxComputeWorkgroupsPerDimension")),
-		MaxStorageBuffersPerStage:       uint32(num("maxStorageBuffersPerShaderStage")),
-	}
+	info.Limits = deviceLimits(dv.Get("limits"))
 
 	d := &device{js: dv, queue: dv.Get("queue")}
 	d.device = (*wgpu.Device)(unsafe.Pointer(&jsHandle{v: dv}))
@@ -212,4 +166,67 @@ func openDevice(ctx context.Context) (*device, Info, error) {
 	dv.Get("lost").Call("then", onLost)
 	dv.Call("addEventListener", "uncapturederror", onError)
 	return d, info, nil
+}
+
+// requestedLimits asks for the adapter's own (larger) value of each limit
+// in limitNames.
+func requestedLimits(adapter js.Value) map[string]any {
+	al := adapter.Get("limits")
+	req := map[string]any{}
+	for _, n := range limitNames {
+		if v := al.Get(n); v.Type() == js.TypeNumber {
+			req[n] = v.Float()
+		}
+	}
+	return req
+}
+
+// describeAdapter reads the adapter's features and info; features are
+// those to request ("subgroups" where the adapter has it: the reductions
+// then use subgroup operations, see shaders.Variant).
+func describeAdapter(adapter js.Value) (Info, []any) {
+	var features []any
+	var info Info
+	fs := js.Global().Get("Array").Call("from", adapter.Get("features"))
+	for i := 0; i < fs.Length(); i++ {
+		f := fs.Index(i).String()
+		info.Features = append(info.Features, f)
+		if f == "subgroups" {
+			features = append(features, f)
+			info.Subgroups = true
+		}
+	}
+	ai := adapter.Get("info")
+	info.Vendor = jsGet(ai, "vendor")
+	info.Adapter = jsGet(ai, "device")
+	if info.Adapter == "" {
+		info.Adapter = jsGet(ai, "architecture")
+	}
+	if info.Adapter == "" {
+		info.Adapter = info.Vendor
+	}
+	if info.Adapter == "" {
+		info.Adapter = "browser adapter"
+	}
+	info.Description = jsGet(ai, "description")
+	info.Backend = "webgpu"
+	if adapter.Get("isFallbackAdapter").Truthy() {
+		info.AdapterType = "fallback"
+	}
+	return info, features
+}
+
+// deviceLimits reads the limits the device was granted.
+func deviceLimits(dl js.Value) Limits {
+	num := func(n string) uint64 { return uint64(dl.Get(n).Float()) }
+	return Limits{
+		MaxStorageBufferBindingSize:     num("maxStorageBufferBindingSize"),
+		MaxBufferSize:                   num("maxBufferSize"),
+		MinStorageBufferOffsetAlignment: uint32(num("minStorageBufferOffsetAlignment")),
+		MinUniformBufferOffsetAlignment: uint32(num("minUniformBufferOffsetAlignment")),
+		MaxComputeWorkgroupStorageSize:  uint32(num("maxComputeWorkgroupStorageSize")),
+		MaxComputeInvocationsPerWG:      uint32(num("maxComputeInvocationsPerWorkgroup")),
+		MaxComputeWorkgroupsPerDim:      uint32(num("maxComputeWorkgroupsPerDimension")),
+		MaxStorageBuffersPerStage:       uint32(num("maxStorageBuffersPerShaderStage")),
+	}
 }

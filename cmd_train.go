@@ -35,7 +35,7 @@ func init() {
 type trainFlags struct {
 	preset, data, out, backend, holdout, config, init string
 	resume, normPix                                   bool
-	imageSize, patchSize, channels                    int
+	imageSize, patchSize, channels, stopAfter         int
 	every                                             time.Duration
 	opts                                              train.Options
 	set                                               map[string]bool
@@ -64,6 +64,7 @@ func parseTrainFlags(args []string) (trainFlags, error) {
 	fs.Float64Var(&o.MaskRatio, "mask-ratio", 0, "training masking ratio (default: the config's, 0.75)")
 	fs.StringVar(&f.holdout, "holdout", "", "comma-separated image names to hold out (default: a fixed quarter of the images chosen by name hash)")
 	fs.BoolVar(&o.F16, "f16", false, "store model.safetensors in half precision")
+	fs.IntVar(&f.stopAfter, "stop-after", 0, "stop once this many steps are done, saving the checkpoint as an interruption does (0: run to --steps); a run continued with --resume and other --steps changes its schedule there")
 	fs.DurationVar(&f.every, "checkpoint-every", train.DefaultCheckpointEvery, "wall time between checkpoints")
 	fs.StringVar(&f.config, "config", "", "a vit-pytorch-mae config.json: train the tutorial's model family instead of a preset")
 	fs.StringVar(&f.init, "init", "", "with --config: start from these weights (the tutorial's keys) instead of a fresh initialisation")
@@ -75,6 +76,9 @@ func parseTrainFlags(args []string) (trainFlags, error) {
 	}
 	if (f.data == "" && !f.resume) || f.out == "" {
 		return f, errors.New("--data and --out are required")
+	}
+	if f.stopAfter < 0 {
+		return f, fmt.Errorf("--stop-after %d is negative", f.stopAfter)
 	}
 	f.set = map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
@@ -222,14 +226,18 @@ func trainOn(ctx context.Context, f trainFlags, start func(k backend.Kernels) (*
 	if err != nil {
 		return err
 	}
-	return trainAndReport(ctx, tr, k.Name(), f.every, f.out)
+	if f.stopAfter > 0 && tr.Step() >= f.stopAfter {
+		fmt.Fprintf(os.Stderr, "webmae train: the run in %s is at step %d, at or past --stop-after %d: nothing to do\n", f.out, tr.Step(), f.stopAfter)
+		return nil
+	}
+	return trainAndReport(ctx, tr, k.Name(), f)
 }
 
 // trainAndReport describes the run, trains it until done or ctx is
 // cancelled (see trainSignals: the checkpoint is saved) and reports the
 // quality.
-func trainAndReport(ctx context.Context, tr *train.Trainer, backendName string, every time.Duration, out string) error {
-	ds := tr.Data
+func trainAndReport(ctx context.Context, tr *train.Trainer, backendName string, f trainFlags) error {
+	ds, out := tr.Data, f.out
 	fmt.Fprintf(os.Stderr, "webmae train: %s on %s\n", describeNet(tr.Net), backendName)
 	fmt.Fprintf(os.Stderr, "  model: %s\n", tr.Net)
 	fmt.Fprintf(os.Stderr, "  data: %s: %d training images, %d held out %s; normalisation mean %v std %v\n",
@@ -244,9 +252,18 @@ func trainAndReport(ctx context.Context, tr *train.Trainer, backendName string, 
 		fmt.Fprintln(os.Stderr, baselineLine(tr))
 	}
 	prog := newTrainProgress(os.Stderr, tr.Step(), tr.Opts.Steps)
+	ctx, stopNow := context.WithCancel(ctx)
+	defer stopNow()
+	stopped := false
 	hooks := train.Hooks{
-		CheckpointEvery: every,
-		OnStep:          prog.step,
+		CheckpointEvery: f.every,
+		OnStep: func(s train.StepInfo) {
+			prog.step(s)
+			if f.stopAfter > 0 && s.Step >= f.stopAfter && s.Step < s.Steps {
+				stopped = true
+				stopNow()
+			}
+		},
 		OnEval: func(e train.EvalPoint) {
 			prog.println(fmt.Sprintf("eval step %d: held-out masked-patch MSE %.4f, PSNR %.2f dB (%d images, ratio %g)",
 				e.Step, e.MSE, e.PSNR, e.Images, train.EvalRatio))
@@ -254,6 +271,10 @@ func trainAndReport(ctx context.Context, tr *train.Trainer, backendName string, 
 	}
 	err := tr.Run(ctx, hooks)
 	prog.finish()
+	if stopped && errors.Is(err, train.ErrInterrupted) {
+		fmt.Fprintf(os.Stderr, "webmae train: stopped after step %d (--stop-after); checkpoint saved in %s (continue with --resume)\n", tr.Step(), out)
+		return nil
+	}
 	if errors.Is(err, train.ErrInterrupted) {
 		return fmt.Errorf("%w (continue with the same command and --resume)", err)
 	}

@@ -120,3 +120,48 @@ func TestTrainResumesAPageRun(t *testing.T) {
 		t.Fatalf("resumed a run without its data: %v", err)
 	}
 }
+
+// --stop-after stops a run at a step with its checkpoint saved and exits
+// without error; --resume continues it exactly, here with a different
+// --steps (the multi-stage recipe of `make pretrain`): the stages give the
+// same model as the uninterrupted run of the same schedule.
+func TestTrainStopAfterStagesAreExact(t *testing.T) {
+	base := []string{"--preset", "micro", "--image-size", "28", "--patch-size", "4",
+		"--data", "fashion-mnist:testdata/fashion-mnist", "--batch", "8",
+		"--base-lr", "1e-3", "--warmup", "1", "--eval-every", "0", "--eval-images", "16", "--backend", "cpu"}
+	whole, staged := t.TempDir(), t.TempDir()
+	run := func(extra ...string) {
+		t.Helper()
+		if err := runTrain(append(append([]string{}, base...), extra...)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The recipe: a 2-step run; its warm restart to a 6-step schedule,
+	// stopped after step 4; continued to the end of a 5-step schedule.
+	run("--steps", "2", "--out", whole)
+	run("--steps", "6", "--resume", "--out", whole, "--stop-after", "4")
+	info, _, err := train.ReadInfo(train.DirStore{Dir: whole})
+	if err != nil || info.Step != 4 {
+		t.Fatalf("after --stop-after 4: step %d, %v", info.Step, err)
+	}
+	run("--steps", "6", "--resume", "--out", whole, "--stop-after", "4") // already there: nothing to do
+	run("--steps", "5", "--resume", "--out", whole)
+
+	// The same recipe with one more stop (after step 3) in the middle stage.
+	run("--steps", "2", "--out", staged)
+	run("--steps", "6", "--resume", "--out", staged, "--stop-after", "3")
+	run("--steps", "6", "--resume", "--out", staged, "--stop-after", "4")
+	run("--steps", "5", "--resume", "--out", staged)
+
+	a, errA := os.ReadFile(filepath.Join(whole, "model.safetensors"))
+	b, errB := os.ReadFile(filepath.Join(staged, "model.safetensors"))
+	if errA != nil || errB != nil {
+		t.Fatal(errA, errB)
+	}
+	if string(a) != string(b) {
+		t.Fatal("the staged run's model differs from the one stopped once")
+	}
+	if err := runTrain(append(append([]string{}, base...), "--steps", "2", "--out", t.TempDir(), "--stop-after", "-1")); err == nil || !strings.Contains(err.Error(), "negative") {
+		t.Fatalf("--stop-after -1: %v", err)
+	}
+}

@@ -33,7 +33,8 @@ import (
 //	mintime=1                seconds each measurement runs at least
 //	sizes=256,512,1024       matmul sizes
 //	only=dispatch,matmul,attention,train,recon   a subset; only=profile
-//	                         times every kernel of one training step;
+//	                         times every kernel of one training step,
+//	                         only=profile-recon of one reconstruction;
 //	                         only=cpu: the CPU worker against TensorFlow.js's
 //	                         wasm backend, reconstruction only, no WebGPU
 //	tfjs=0                   skip TensorFlow.js
@@ -41,6 +42,8 @@ import (
 //	                         of the replayed dispatch list (to measure it)
 //	subgroups=0              plain workgroup reductions even where the
 //	                         adapter has subgroups (to measure them)
+//	attnwg=64                threads per attention workgroup (default: 16
+//	                         on software adapters, 64 on GPUs)
 //
 // TensorFlow.js is loaded from /web/vendor/ (copied there by
 // scripts/build-web.sh from e2e's devDependencies); the server says
@@ -77,6 +80,7 @@ type benchAdapter struct {
 	Adapter   *SelfTestAdapter `json:"adapter"`
 	Replay    bool             `json:"replay"`
 	Subgroups bool             `json:"subgroups"`
+	AttnWG    int              `json:"attention_workgroup"`
 	Config    model.Config     `json:"config"`
 	Preset    string           `json:"preset"`
 	Batch     int              `json:"batch"`
@@ -119,6 +123,7 @@ type benchOptions struct {
 	only         map[string]bool
 	tfjs, replay bool
 	subgroups    bool
+	attnWG       int // threads per attention workgroup; 0: the adapter's default
 }
 
 func parseBenchOptions(q url.Values) (benchOptions, error) {
@@ -150,7 +155,8 @@ func parseBenchOptions(q url.Values) (benchOptions, error) {
 		return nil
 	}
 	secs := 1
-	for _, e := range []error{num("batch", &o.batch, 1, 4096), num("steps", &o.steps, 1, 10000), num("mintime", &secs, 0, 3600)} {
+	for _, e := range []error{num("batch", &o.batch, 1, 4096), num("steps", &o.steps, 1, 10000), num("mintime", &secs, 0, 3600),
+		num("attnwg", &o.attnWG, 4, 256)} {
 		if e != nil {
 			return o, e
 		}
@@ -167,13 +173,13 @@ func parseBenchOptions(q url.Values) (benchOptions, error) {
 		}
 	}
 	o.only = map[string]bool{}
-	for _, m := range []string{"dispatch", "matmul", "attention", "train", "recon", "profile", "cpu"} {
-		o.only[m] = q.Get("only") == "" && m != "profile" && m != "cpu"
+	for _, m := range []string{"dispatch", "matmul", "attention", "train", "recon", "profile", "profile-recon", "cpu"} {
+		o.only[m] = q.Get("only") == "" && m != "profile" && m != "profile-recon" && m != "cpu"
 	}
 	if s := q.Get("only"); s != "" {
 		for _, m := range strings.Split(s, ",") {
 			if _, ok := o.only[m]; !ok {
-				return o, fmt.Errorf("only: unknown measurement %q (want dispatch, matmul, attention, train, recon, profile, cpu)", m)
+				return o, fmt.Errorf("only: unknown measurement %q (want dispatch, matmul, attention, train, recon, profile, profile-recon, cpu)", m)
 			}
 			o.only[m] = true
 		}
@@ -268,7 +274,7 @@ func (b *Bench) Render() app.UI {
 		),
 		app.P().Text("Measures the engine on this browser's WebGPU adapter and, in the same run, TensorFlow.js 4.22's WebGPU backend "+
 			"on the same shapes. Parameters: preset=micro|tiny|base or config=<HF config JSON>, "+
-			"batch, steps, mintime (s), sizes, only=dispatch,matmul,attention,train,recon (or profile: time every kernel of a training step), tfjs=0, replay=0, subgroups=0."),
+			"batch, steps, mintime (s), sizes, only=dispatch,matmul,attention,train,recon (or profile / profile-recon: time every kernel of a training step / a reconstruction), tfjs=0, replay=0, subgroups=0, attnwg=16|64."),
 		app.If(b.adapter != "", func() app.UI {
 			return app.P().Attr("data-testid", "bench-adapter").Body(app.Strong().Text("Adapter: "), app.Text(b.adapter))
 		}),

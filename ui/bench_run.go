@@ -75,7 +75,13 @@ func runOurs(o benchOptions, emit func(any), status func(string)) ([]bench.Resul
 	if !o.subgroups {
 		g.UseSubgroups(false) // never fails when turning them off
 	}
+	if o.attnWG != 0 {
+		if err := g.UseAttentionWorkgroup(o.attnWG); err != nil {
+			return nil, fmt.Errorf("attnwg: %w", err)
+		}
+	}
 	emit(benchAdapter{Name: "adapter", Backend: g.Name(), Adapter: adapterOf(g.Info()), Replay: g.Replay(), Subgroups: g.Subgroups(),
+		AttnWG: g.AttentionWorkgroup(),
 		Config: o.cfg, Preset: o.preset, Batch: o.batch})
 	status("compiling the WebGPU pipelines")
 	t0 := time.Now()
@@ -146,7 +152,10 @@ func ourMeasurements(g *gpu.Backend, o benchOptions) []measurement {
 		})})
 	}
 	if o.only["profile"] {
-		ms = append(ms, measurement{"profiling a training step", func() ([]bench.Result, error) { return profileTrainStep(g, o) }})
+		ms = append(ms, measurement{"profiling a training step", func() ([]bench.Result, error) { return profileKernels(g, o, true) }})
+	}
+	if o.only["profile-recon"] {
+		ms = append(ms, measurement{"profiling a reconstruction", func() ([]bench.Result, error) { return profileKernels(g, o, false) }})
 	}
 	return ms
 }
@@ -227,10 +236,11 @@ type kernelProfiler interface {
 	Profile(run func()) ([]gpu.KernelTime, error)
 }
 
-// profileTrainStep times every kernel of one training step (each
-// dispatch submitted and awaited alone): one result per kernel, the
+// profileKernels times every kernel of one training step at o.batch
+// images (training) or of one reconstruction's forward pass at one image
+// (each dispatch submitted and awaited alone): one result per kernel, the
 // largest first, in ms per step.
-func profileTrainStep(g *gpu.Backend, o benchOptions) ([]bench.Result, error) {
+func profileKernels(g *gpu.Backend, o benchOptions, training bool) ([]bench.Result, error) {
 	p, ok := any(g).(kernelProfiler)
 	if !ok {
 		return nil, errors.New("profile: only in the browser")
@@ -239,25 +249,32 @@ func profileTrainStep(g *gpu.Backend, o benchOptions) ([]bench.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	batch, what := o.batch, "train step"
+	if !training {
+		batch, what = 1, "reconstruction"
+	}
 	keep := o.cfg.NumKeep(o.cfg.MaskRatio)
-	pass, err := m.NewPass(o.batch, keep)
+	pass, err := m.NewPass(batch, keep)
 	if err != nil {
 		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(3, 2))
-	img := make([]float32, o.batch*o.cfg.NumChannels*o.cfg.ImageSize*o.cfg.ImageSize)
+	img := make([]float32, batch*o.cfg.NumChannels*o.cfg.ImageSize*o.cfg.ImageSize)
 	for i := range img {
 		img[i] = float32(rng.NormFloat64())
 	}
 	l := o.cfg.NumPatches()
-	mk, err := model.MaskFromNoise(model.RandomNoise(rng, o.batch, l), o.batch, l, keep)
+	mk, err := model.MaskFromNoise(model.RandomNoise(rng, batch, l), batch, l, keep)
 	if err != nil {
 		return nil, err
 	}
 	if err := pass.SetInputs(img, mk); err != nil {
 		return nil, err
 	}
-	step := func() { pass.Forward(); pass.Backward(); m.AdamW(1e-4) }
+	step := pass.Forward
+	if training {
+		step = func() { pass.Forward(); pass.Backward(); m.AdamW(1e-4) }
+	}
 	step() // compile and create everything first
 	if _, err := pass.Loss(); err != nil {
 		return nil, err
@@ -272,7 +289,7 @@ func profileTrainStep(g *gpu.Backend, o benchOptions) ([]bench.Result, error) {
 	}
 	var out []bench.Result
 	for _, t := range times {
-		out = append(out, bench.Result{Backend: g.Name(), Name: "kernel_profile", Shape: fmt.Sprintf("%s b=%d train step: %s", o.preset, o.batch, t.Kernel),
+		out = append(out, bench.Result{Backend: g.Name(), Name: "kernel_profile", Shape: fmt.Sprintf("%s b=%d %s: %s", o.preset, batch, what, t.Kernel),
 			Value: t.Ms, Unit: "ms", Reps: t.Count, Seconds: t.Ms / 1000,
 			Note: fmt.Sprintf("%.1f%% of %.0f ms; %d dispatches, each submitted and awaited alone", 100*t.Ms/total, total, t.Count)})
 	}

@@ -10,12 +10,13 @@ import (
 
 // The page's options: defaults, a tiny run, and one-sentence errors.
 func TestParseBenchOptions(t *testing.T) {
-	q, _ := url.ParseQuery("only=matmul&sizes=64&mintime=0")
+	q, _ := url.ParseQuery("only=matmul,profile-recon&sizes=64&mintime=0&attnwg=16")
 	o, err := parseBenchOptions(q)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.preset != "micro" || o.minTime != 0 || len(o.sizes) != 1 || o.sizes[0] != 64 || !o.only["matmul"] || o.only["train"] || !o.tfjs {
+	if o.preset != "micro" || o.minTime != 0 || len(o.sizes) != 1 || o.sizes[0] != 64 || !o.only["matmul"] || !o.only["profile-recon"] ||
+		o.only["train"] || !o.tfjs || o.attnWG != 16 {
 		t.Errorf("options %+v", o)
 	}
 	for query, want := range map[string]string{
@@ -23,6 +24,7 @@ func TestParseBenchOptions(t *testing.T) {
 		"batch=x":      "batch",
 		"only=nothing": `unknown measurement "nothing"`,
 		"preset=huge":  "huge",
+		"attnwg=2":     "attnwg",
 	} {
 		q, _ := url.ParseQuery(query)
 		if _, err := parseBenchOptions(q); err == nil || !strings.Contains(err.Error(), want) {

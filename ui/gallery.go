@@ -109,6 +109,7 @@ func (c *gallery) add(pic picture, upload bool) {
 // show makes the picture with key current.
 func (c *gallery) show(ctx app.Context, key string) {
 	c.current = key
+	mark("picture")
 	pic := *c.picture(key)
 	ctx.SetState(statePicture, pictureState{Pic: &pic})
 }

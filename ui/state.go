@@ -261,6 +261,7 @@ func prepare(lm *loadedModel, pix recon.Pixels) ([]float32, string, error) {
 
 // run reconstructs; the caller holds the backend lock.
 func (j reconJob) run() (reconOutput, error) {
+	mark("recon-start")
 	img, note, err := prepare(j.lm, j.pix)
 	if err != nil {
 		return reconOutput{}, fmt.Errorf("prepare image: %w", err)
@@ -273,6 +274,7 @@ func (j reconJob) run() (reconOutput, error) {
 	if err != nil {
 		return reconOutput{}, err
 	}
+	mark("recon-computed")
 	return j.output(res, note)
 }
 

@@ -3,6 +3,7 @@ package gpu
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"webmae/engine/backend"
 )
@@ -13,8 +14,9 @@ import (
 // shader's chunked online-softmax paths), MAX_HD at most the file's own
 // value. Software adapters (SwiftShader) zero-initialise every workgroup's
 // memory: rows sized for 1024 tokens make the short MAE sequences two times
-// slower there. Each size is its own pipeline, compiled on first use.
-func attentionSpec(k kernel, t, hd, maxRows int) kernel {
+// slower there. wg is the threads per workgroup (the file's WG unless
+// different). Each size is its own pipeline, compiled on first use.
+func attentionSpec(k kernel, t, hd, maxRows, wg int) kernel {
 	pow2 := func(n, lo int) int {
 		p := lo
 		for p < n {
@@ -27,19 +29,54 @@ func attentionSpec(k kernel, t, hd, maxRows int) kernel {
 		return k // too wide: the default sizes report the limit
 	}
 	k.spec = fmt.Sprintf("MAX_T=%d,MAX_HD=%d", mt, mh)
+	if wg != attentionWG {
+		k.spec += fmt.Sprintf(",WG=%d", wg)
+	}
 	return k
 }
 
-// The row sizes attention.wgsl declares (its largest).
+// attentionWorkgroup is the threads per attention workgroup on an adapter:
+// the file's 64 on GPUs, 16 on software adapters (SwiftShader, Mesa's
+// lavapipe/llvmpipe), which run a workgroup's invocations in groups of a
+// few SIMD lanes on one CPU thread and switch between the groups at every
+// barrier: the softmax's reductions cost fewer switches and the output
+// loop (hd features) keeps more of its threads busy. Measured on
+// SwiftShader (/bench?only=profile-recon, the 224-px default's shape, one
+// image): attention 266 ms with 64 threads, 160 ms with 16 (README).
+func attentionWorkgroup(info Info) int {
+	if info.software() {
+		return 16
+	}
+	return attentionWG
+}
+
+// software reports whether the adapter runs on the CPU.
+func (i Info) software() bool {
+	switch strings.ToLower(i.AdapterType) {
+	case "cpu", "fallback":
+		return true
+	}
+	name := strings.ToLower(i.Adapter + " " + i.Description)
+	for _, s := range []string{"swiftshader", "llvmpipe", "lavapipe"} {
+		if strings.Contains(name, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// The row sizes attention.wgsl declares (its largest) and its workgroup
+// size.
 const (
 	attentionMaxT  = 1024
 	attentionMaxHD = 256
+	attentionWG    = 64
 )
 
 // attentionCall starts an attention.wgsl dispatch: b, t, h, hd, scale and
 // the views out (or dqkv), qkv, probs, dout, dsum.
 func (b *Backend) attentionCall(k kernel, bs, t, heads, hd int, views [5]backend.View) *call {
-	k = attentionSpec(k, t, hd, b.attentionRows)
+	k = attentionSpec(k, t, hd, b.attentionRows, b.attentionWG)
 	c := b.newCall(k)
 	if c == nil {
 		return nil

@@ -87,7 +87,26 @@ func attentionMagnitudes(qkv, probs, dout []float64, b, t, heads, hd, chain int)
 	return m
 }
 
-func TestAttention(t *testing.T) { reductionForms(t, testAttention) }
+// TestAttention runs every shape in both reduction forms and with both
+// workgroup sizes the backend chooses between (GPUs 64 threads, software
+// adapters 16).
+func TestAttention(t *testing.T) {
+	reductionForms(t, func(t *testing.T) {
+		for _, wg := range []int{attentionWG, 16} {
+			t.Run(fmt.Sprintf("wg%d", wg), func(t *testing.T) { withAttentionWorkgroup(t, wg, testAttention) })
+		}
+	})
+}
+
+// withAttentionWorkgroup runs fn with attention workgroups of wg threads.
+func withAttentionWorkgroup(t *testing.T, wg int, fn func(t *testing.T)) {
+	g := gpuBackend(t)
+	defer func(w int) { _ = g.UseAttentionWorkgroup(w) }(g.AttentionWorkgroup())
+	if err := g.UseAttentionWorkgroup(wg); err != nil {
+		t.Fatal(err)
+	}
+	fn(t)
+}
 
 func testAttention(t *testing.T) {
 	// rows > 0 caps the shader's workgroup rows (MAX_T) so that the chunked
@@ -122,7 +141,7 @@ func testAttention(t *testing.T) {
 			// training step.
 			e.g.AttentionBackward(dqkv.gv, dout.gv, qkv.gv, probs.gv, s.b, s.t, s.heads, s.hd)
 			e.c.AttentionBackward(dqkv.cv, dout.cv, qkv.cv, probs.cv, s.b, s.t, s.heads, s.hd)
-			m := attentionMagnitudes(qs, ps, e.host(dout), s.b, s.t, s.heads, s.hd, reduceChain(t, e.g, 64))
+			m := attentionMagnitudes(qs, ps, e.host(dout), s.b, s.t, s.heads, s.hd, reduceChain(t, e.g, e.g.AttentionWorkgroup()))
 			// Every output is a sum of t or hd products of the magnitudes
 			// above; each side errs by at most m.rel (probabilities) plus
 			// gamma(t + hd) relative to the magnitude.

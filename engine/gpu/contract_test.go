@@ -40,7 +40,7 @@ func TestEveryKernelContractParses(t *testing.T) {
 		"layernorm.wgsl": {7, []int{5, 6}}, "attention.wgsl": {5, nil}, "patchify.wgsl": {2, nil},
 		"tokens.wgsl": {5, nil}, "loss.wgsl": {5, nil}, "adamw.wgsl": {4, nil}, "matmul.wgsl": {5, []int{2, 3, 4}},
 	}
-	kernels := append(allKernels(), matmulKernel(false, true, 16), attentionSpec(kAttention, 17, 8, attentionMaxT))
+	kernels := append(allKernels(), matmulKernel(false, true, 16), attentionSpec(kAttention, 17, 8, attentionMaxT, 16))
 	for _, k := range kernels {
 		c := kernelContract(t, k)
 		w, ok := want[k.file]

@@ -147,6 +147,9 @@ type Backend struct {
 	// attentionRows caps attention.wgsl's workgroup rows (MAX_T; tests
 	// lower it to exercise the chunked long-sequence paths on short ones).
 	attentionRows int
+	// attentionWG is the threads of an attention.wgsl workgroup
+	// (UseAttentionWorkgroup).
+	attentionWG int
 
 	err      error // first device-side error; sticky
 	released bool
@@ -177,6 +180,7 @@ func New(ctx context.Context) (*Backend, error) {
 		scratch:   map[string]*Buffer{},
 
 		attentionRows: attentionMaxT,
+		attentionWG:   attentionWorkgroup(info),
 		variant:       shaders.Variant{Subgroups: info.Subgroups, NoEnable: !wgslEnablesSubgroups},
 	}
 	l := info.Limits
@@ -218,6 +222,21 @@ func (b *Backend) UseSubgroups(on bool) error {
 	b.variant.Subgroups = on
 	return nil
 }
+
+// UseAttentionWorkgroup sets the threads of an attention workgroup for the
+// kernels recorded from now on: a power of two from 4 to 256 (the default
+// is attentionWorkgroup's choice for the adapter). Tests and /bench use it
+// to run and measure both sizes on one adapter.
+func (b *Backend) UseAttentionWorkgroup(threads int) error {
+	if threads < 4 || threads > 256 || threads&(threads-1) != 0 {
+		return fmt.Errorf("gpu: attention workgroup of %d threads: want a power of two from 4 to 256", threads)
+	}
+	b.attentionWG = threads
+	return nil
+}
+
+// AttentionWorkgroup is the threads of an attention workgroup now.
+func (b *Backend) AttentionWorkgroup() int { return b.attentionWG }
 
 // Subgroups reports whether the kernels recorded now use subgroup
 // operations.

@@ -41,8 +41,8 @@ func (b *Backend) kernelsFor(w Workload) []kernel {
 		ks = append(ks, matmulKernel(false, true, matmulTileRows(m)))
 	}
 	ks = append(ks, kAddBroadcast, kCopy, kAdd, kGather, lnKernel(c.HiddenSize, false), lnKernel(c.DecoderHiddenSize, false),
-		attentionSpec(kAttention, te, c.HiddenSize/c.NumAttentionHeads, b.attentionRows),
-		attentionSpec(kAttention, td, c.DecoderHiddenSize/c.DecoderNumAttentionHeads, b.attentionRows),
+		attentionSpec(kAttention, te, c.HiddenSize/c.NumAttentionHeads, b.attentionRows, b.attentionWG),
+		attentionSpec(kAttention, td, c.DecoderHiddenSize/c.DecoderNumAttentionHeads, b.attentionRows, b.attentionWG),
 		kUnshuffle)
 	if c.NormPixLoss {
 		ks = append(ks, kNormalize)
@@ -60,8 +60,8 @@ func (b *Backend) kernelsFor(w Workload) []kernel {
 			ks = append(ks, matmulKernel(true, false, matmulTileRows(m)))
 		}
 		for _, s := range [][3]int{{te, c.HiddenSize, c.NumAttentionHeads}, {td, c.DecoderHiddenSize, c.DecoderNumAttentionHeads}} {
-			ks = append(ks, attentionSpec(kAttentionDQ, s[0], s[1]/s[2], b.attentionRows),
-				attentionSpec(kAttentionDKV, s[0], s[1]/s[2], b.attentionRows))
+			ks = append(ks, attentionSpec(kAttentionDQ, s[0], s[1]/s[2], b.attentionRows, b.attentionWG),
+				attentionSpec(kAttentionDKV, s[0], s[1]/s[2], b.attentionRows, b.attentionWG))
 		}
 	}
 	var out []kernel

@@ -14,15 +14,22 @@ func TestAttentionSizesMatchTheShader(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := parseConsts(src)
-	if c["MAX_T"] != attentionMaxT || c["MAX_HD"] != attentionMaxHD {
-		t.Fatalf("attention.wgsl declares MAX_T %d, MAX_HD %d; attention.go says %d, %d", c["MAX_T"], c["MAX_HD"], attentionMaxT, attentionMaxHD)
+	if c["MAX_T"] != attentionMaxT || c["MAX_HD"] != attentionMaxHD || c["WG"] != attentionWG {
+		t.Fatalf("attention.wgsl declares MAX_T %d, MAX_HD %d, WG %d; attention.go says %d, %d, %d",
+			c["MAX_T"], c["MAX_HD"], c["WG"], attentionMaxT, attentionMaxHD, attentionWG)
+	}
+	if got := attentionSpec(kAttention, 197, 32, attentionMaxT, 16).spec; got != "MAX_T=256,MAX_HD=32,WG=16" {
+		t.Errorf("16 threads: spec %q", got)
+	}
+	if !(Info{Adapter: "swiftshader"}).software() || !(Info{AdapterType: "cpu"}).software() || (Info{Adapter: "NVIDIA H200", AdapterType: "discrete-gpu"}).software() {
+		t.Error("software(): SwiftShader and CPU adapters are software, a discrete GPU is not")
 	}
 	for _, tc := range []struct {
 		t, hd int
 		spec  string
 	}{{5, 16, "MAX_T=32,MAX_HD=16"}, {17, 8, "MAX_T=32,MAX_HD=16"}, {65, 64, "MAX_T=128,MAX_HD=64"}, {197, 64, "MAX_T=256,MAX_HD=64"},
 		{1024, 256, "MAX_T=1024,MAX_HD=256"}, {1025, 64, "MAX_T=1024,MAX_HD=64"}, {5000, 8, "MAX_T=1024,MAX_HD=16"}, {10, 257, ""}} {
-		if got := attentionSpec(kAttention, tc.t, tc.hd, attentionMaxT).spec; got != tc.spec {
+		if got := attentionSpec(kAttention, tc.t, tc.hd, attentionMaxT, attentionWG).spec; got != tc.spec {
 			t.Errorf("t=%d hd=%d: spec %q, want %q", tc.t, tc.hd, got, tc.spec)
 		}
 	}

@@ -44,6 +44,8 @@ import (
 //	                         adapter has subgroups (to measure them)
 //	attnwg=64                threads per attention workgroup (default: 16
 //	                         on software adapters, 64 on GPUs)
+//	mmrows=64                tallest matmul tile, 16, 32 or 64 rows
+//	                         (default: 32 on software adapters, 64 on GPUs)
 //
 // TensorFlow.js is loaded from /web/vendor/ (copied there by
 // scripts/build-web.sh from e2e's devDependencies); the server says
@@ -81,6 +83,7 @@ type benchAdapter struct {
 	Replay    bool             `json:"replay"`
 	Subgroups bool             `json:"subgroups"`
 	AttnWG    int              `json:"attention_workgroup"`
+	MMRows    int              `json:"matmul_tile_rows"`
 	Config    model.Config     `json:"config"`
 	Preset    string           `json:"preset"`
 	Batch     int              `json:"batch"`
@@ -124,6 +127,7 @@ type benchOptions struct {
 	tfjs, replay bool
 	subgroups    bool
 	attnWG       int // threads per attention workgroup; 0: the adapter's default
+	mmRows       int // tallest matmul tile; 0: the adapter's default
 }
 
 func parseBenchOptions(q url.Values) (benchOptions, error) {
@@ -156,7 +160,7 @@ func parseBenchOptions(q url.Values) (benchOptions, error) {
 	}
 	secs := 1
 	for _, e := range []error{num("batch", &o.batch, 1, 4096), num("steps", &o.steps, 1, 10000), num("mintime", &secs, 0, 3600),
-		num("attnwg", &o.attnWG, 4, 256)} {
+		num("attnwg", &o.attnWG, 4, 256), num("mmrows", &o.mmRows, 16, 64)} {
 		if e != nil {
 			return o, e
 		}
@@ -274,7 +278,7 @@ func (b *Bench) Render() app.UI {
 		),
 		app.P().Text("Measures the engine on this browser's WebGPU adapter and, in the same run, TensorFlow.js 4.22's WebGPU backend "+
 			"on the same shapes. Parameters: preset=micro|tiny|base or config=<HF config JSON>, "+
-			"batch, steps, mintime (s), sizes, only=dispatch,matmul,attention,train,recon (or profile / profile-recon: time every kernel of a training step / a reconstruction), tfjs=0, replay=0, subgroups=0, attnwg=16|64."),
+			"batch, steps, mintime (s), sizes, only=dispatch,matmul,attention,train,recon (or profile / profile-recon: time every kernel of a training step / a reconstruction), tfjs=0, replay=0, subgroups=0, attnwg=16|64, mmrows=32|64."),
 		app.If(b.adapter != "", func() app.UI {
 			return app.P().Attr("data-testid", "bench-adapter").Body(app.Strong().Text("Adapter: "), app.Text(b.adapter))
 		}),

@@ -80,8 +80,13 @@ func runOurs(o benchOptions, emit func(any), status func(string)) ([]bench.Resul
 			return nil, fmt.Errorf("attnwg: %w", err)
 		}
 	}
+	if o.mmRows != 0 {
+		if err := g.UseMatmulTileRows(o.mmRows); err != nil {
+			return nil, fmt.Errorf("mmrows: %w", err)
+		}
+	}
 	emit(benchAdapter{Name: "adapter", Backend: g.Name(), Adapter: adapterOf(g.Info()), Replay: g.Replay(), Subgroups: g.Subgroups(),
-		AttnWG: g.AttentionWorkgroup(),
+		AttnWG: g.AttentionWorkgroup(), MMRows: g.MatmulTileRows(),
 		Config: o.cfg, Preset: o.preset, Batch: o.batch})
 	status("compiling the WebGPU pipelines")
 	t0 := time.Now()

@@ -150,6 +150,8 @@ type Backend struct {
 	// attentionWG is the threads of an attention.wgsl workgroup
 	// (UseAttentionWorkgroup).
 	attentionWG int
+	// matmulRows is the tallest matmul tile (UseMatmulTileRows).
+	matmulRows int
 
 	err      error // first device-side error; sticky
 	released bool
@@ -181,6 +183,7 @@ func New(ctx context.Context) (*Backend, error) {
 
 		attentionRows: attentionMaxT,
 		attentionWG:   attentionWorkgroup(info),
+		matmulRows:    matmulMaxRows(info),
 		variant:       shaders.Variant{Subgroups: info.Subgroups, NoEnable: !wgslEnablesSubgroups},
 	}
 	l := info.Limits

@@ -111,6 +111,12 @@ func TestGELU(t *testing.T) {
 }
 
 func TestMatMul(t *testing.T) {
+	// Every tile height (software adapters cap it at 32 by default).
+	g := gpuBackend(t)
+	defer func(r int) { _ = g.UseMatmulTileRows(r) }(g.MatmulTileRows())
+	if err := g.UseMatmulTileRows(64); err != nil {
+		t.Fatal(err)
+	}
 	type shape struct{ m, n, k int }
 	var shapes []shape
 	for _, m := range oddSizes {

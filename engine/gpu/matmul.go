@@ -27,23 +27,54 @@ func matmulKernel(transA, transB bool, bm int) kernel {
 }
 
 // matmulBM is matmul.wgsl's own tile height; matmulTileRows picks the
-// height for an M-row product among 64, 32 and 16: the one with the least
-// padded rows ceil(M/bm)*bm, weighted by 1 + BK/bm for the B slab each
-// workgroup stages (BK = 16), ties to the taller tile. A 1-image
+// height for an M-row product among 64, 32 and 16, at most maxBM: the one
+// with the least padded rows ceil(M/bm)*bm, weighted by 1 + BK/bm for the B
+// slab each workgroup stages (BK = 16), ties to the taller tile. A 1-image
 // reconstruction (17 encoder, 65 decoder rows for tiny) takes 32 instead of
-// padding to 64 and 128; batches of hundreds of rows keep 64.
+// padding to 64 and 128; batches of hundreds of rows keep 64 on GPUs.
+// Software adapters cap it at 32 (matmulMaxRows).
 const matmulBM = 64
 
-func matmulTileRows(m int) int {
-	best, bestCost := matmulBM, 0.0
+func matmulTileRows(m, maxBM int) int {
+	best, bestCost := 0, 0.0
 	for _, bm := range []int{64, 32, 16} {
+		if bm > maxBM {
+			continue
+		}
 		cost := float64(ceilDiv(m, bm)*bm) * (1 + 16/float64(bm))
-		if bm == matmulBM || cost < bestCost {
+		if best == 0 || cost < bestCost {
 			best, bestCost = bm, cost
 		}
 	}
 	return best
 }
+
+// matmulMaxRows is the tallest matmul tile on an adapter: 64 rows (256
+// threads) on GPUs, 32 (128 threads) on software adapters, which run a
+// workgroup's invocations a few SIMD lanes at a time on one CPU thread and
+// switch between them at each of the K loop's barriers; the smaller
+// workgroups measured faster there (SwiftShader, the 224-px default's
+// reconstruction: README).
+func matmulMaxRows(info Info) int {
+	if info.software() {
+		return 32
+	}
+	return matmulBM
+}
+
+// UseMatmulTileRows caps the matmul tile height (16, 32 or 64 rows) for
+// the products recorded from now on; the default is matmulMaxRows's.
+// Tests and /bench use it to run and measure both choices on one adapter.
+func (b *Backend) UseMatmulTileRows(maxRows int) error {
+	if maxRows != 16 && maxRows != 32 && maxRows != 64 {
+		return fmt.Errorf("gpu: matmul tiles of at most %d rows: want 16, 32 or 64", maxRows)
+	}
+	b.matmulRows = maxRows
+	return nil
+}
+
+// MatmulTileRows is the tallest matmul tile now.
+func (b *Backend) MatmulTileRows() int { return b.matmulRows }
 
 // MatMul implements backend.Kernels.
 func (b *Backend) MatMul(out, a, bm, bias backend.View, p backend.MatMul) {
@@ -73,7 +104,7 @@ func (b *Backend) matmul(out, act, a, bm, bias backend.View, p backend.MatMul) {
 	if p.M == 0 || p.N == 0 {
 		return
 	}
-	k := matmulKernel(p.TransA, p.TransB, matmulTileRows(p.M))
+	k := matmulKernel(p.TransA, p.TransB, matmulTileRows(p.M, b.matmulRows))
 	c := b.newCall(k)
 	if c == nil {
 		return

@@ -38,7 +38,7 @@ func (b *Backend) kernelsFor(w Workload) []kernel {
 	rows := []int{w.Batch * l, w.Batch * te, w.Batch * td}
 	ks := []kernel{kPatchify}
 	for _, m := range rows {
-		ks = append(ks, matmulKernel(false, true, matmulTileRows(m)))
+		ks = append(ks, matmulKernel(false, true, matmulTileRows(m, b.matmulRows)))
 	}
 	ks = append(ks, kAddBroadcast, kCopy, kAdd, kGather, lnKernel(c.HiddenSize, false), lnKernel(c.DecoderHiddenSize, false),
 		attentionSpec(kAttention, te, c.HiddenSize/c.NumAttentionHeads, b.attentionRows, b.attentionWG),
@@ -52,12 +52,12 @@ func (b *Backend) kernelsFor(w Workload) []kernel {
 		ks = append(ks, kMSEBackward, kZero, kColumnSum, kGELUBackward, kUnshuffleBwd, kMaskTokenSum, kScatter, kAdamW,
 			lnKernel(c.HiddenSize, true), lnKernel(c.DecoderHiddenSize, true), kLayerNormDP)
 		for _, m := range rows {
-			ks = append(ks, matmulKernel(false, false, matmulTileRows(m)))
+			ks = append(ks, matmulKernel(false, false, matmulTileRows(m, b.matmulRows)))
 		}
 		// Weight gradients dW = dy^T x: M is a layer's output width.
 		for _, m := range []int{c.HiddenSize, 3 * c.HiddenSize, c.IntermediateSize, c.DecoderHiddenSize,
 			3 * c.DecoderHiddenSize, c.DecoderIntermediateSize, c.PatchDim()} {
-			ks = append(ks, matmulKernel(true, false, matmulTileRows(m)))
+			ks = append(ks, matmulKernel(true, false, matmulTileRows(m, b.matmulRows)))
 		}
 		for _, s := range [][3]int{{te, c.HiddenSize, c.NumAttentionHeads}, {td, c.DecoderHiddenSize, c.DecoderNumAttentionHeads}} {
 			ks = append(ks, attentionSpec(kAttentionDQ, s[0], s[1]/s[2], b.attentionRows, b.attentionWG),

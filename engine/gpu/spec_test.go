@@ -53,3 +53,17 @@ func TestSpecialiseIntegerConsts(t *testing.T) {
 		}
 	}
 }
+
+// The matmul tile height: the least padding for the rows, at most the cap.
+func TestMatmulTileRows(t *testing.T) {
+	for _, tc := range []struct{ m, cap, want int }{
+		{17, 64, 32}, {50, 64, 64}, {520, 64, 64}, {520, 32, 32}, {17, 32, 32}, {5, 64, 16}, {5, 32, 16}, {100, 16, 16},
+	} {
+		if got := matmulTileRows(tc.m, tc.cap); got != tc.want {
+			t.Errorf("m=%d, at most %d rows: %d, want %d", tc.m, tc.cap, got, tc.want)
+		}
+	}
+	if !(Info{Adapter: "llvmpipe (LLVM 15.0.6, 256 bits)"}).software() || matmulMaxRows(Info{Adapter: "swiftshader"}) != 32 || matmulMaxRows(Info{AdapterType: "discrete-gpu"}) != 64 {
+		t.Error("software adapters cap matmul tiles at 32 rows, GPUs at 64")
+	}
+}

@@ -75,6 +75,7 @@ bench-browser: build web
 	node e2e/bench.mjs preset=tiny only=cpu
 	node e2e/bench.mjs config='$(CONFIG_224)' only=cpu
 	node e2e/bench-first-recon.mjs --loads 4 --path / --path '/?precompile=0'
+	node e2e/bench-responsive.mjs --recons 6
 
 # The 224-px default model's shape (patch 16, tiny widths), for /bench.
 CONFIG_224 = {"image_size":224,"patch_size":16,"num_channels":3,"hidden_size":192,"num_hidden_layers":6,"num_attention_heads":3,"intermediate_size":768,"decoder_hidden_size":128,"decoder_num_hidden_layers":2,"decoder_num_attention_heads":4,"decoder_intermediate_size":512,"mask_ratio":0.75,"layer_norm_eps":1e-6,"qkv_bias":true,"hidden_act":"gelu"}

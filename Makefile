@@ -85,10 +85,11 @@ bench: bench-go bench-native bench-browser
 # The demo's default model (model card: public/models/README.md): 224 px,
 # patch 16, trained on Debian's freely licensed wallpaper photographs, the
 # sample photos (two held out) and a minority of public-domain clip art.
-# Three stages on the same run ($(PRETRAIN_OUT)): a 2500-step cosine run; a
+# Four stages on the same run ($(PRETRAIN_OUT)): a 2500-step cosine run; a
 # warm restart of the schedule to 10000 steps, stopped after step 3973; the
-# rest as an 8000-step schedule (the last stage shortened to fit a session's
-# time). Every stage resumes exactly when a checkpoint is there, so a long CPU
+# schedule shortened to 8000 steps, stopped after step 5241; the rest as a
+# 7000-step schedule (each shortening made to fit a session's time). Every
+# stage resumes exactly when a checkpoint is there, so a long CPU
 # run can span sessions: run `make pretrain` again after an interruption
 # (Ctrl-C saves a checkpoint). The finished model, its config, normalisation,
 # quality table and loss curve are copied to $(MODELS_DIR). The shipped run
@@ -120,8 +121,12 @@ $(PRETRAIN_OUT)/.stage2: $(PRETRAIN_OUT)/.stage1
 	./webmae train $(PRETRAIN_FLAGS) --steps 10000 --stop-after 3973 --resume
 	touch $@
 
-pretrain: build $(PRETRAIN_OUT)/.stage2
-	./webmae train $(PRETRAIN_FLAGS) --steps 8000 --resume
+$(PRETRAIN_OUT)/.stage3: $(PRETRAIN_OUT)/.stage2
+	./webmae train $(PRETRAIN_FLAGS) --steps 8000 --stop-after 5241 --resume
+	touch $@
+
+pretrain: build $(PRETRAIN_OUT)/.stage3
+	./webmae train $(PRETRAIN_FLAGS) --steps 7000 --resume
 	mkdir -p $(MODELS_DIR)
 	cp $(addprefix $(PRETRAIN_OUT)/,$(model_files)) $(MODELS_DIR)/
 

@@ -2,7 +2,8 @@
 // backward. A workgroup holds one row of scores in workgroup memory
 // (row_a/row_b, MAX_T floats; hd <= MAX_HD). engine/gpu specialises MAX_T
 // and MAX_HD to the next powers of two of the sequence (at most 1024 and
-// 256: SwiftShader zero-initialises the rows for every workgroup).
+// 256: SwiftShader zero-initialises the rows for every workgroup), and WG,
+// the threads per workgroup, to 16 on software adapters (64 on GPUs).
 // Sequences longer than MAX_T take the *_long paths: the keys (or queries)
 // are walked in chunks of MAX_T; the forward uses the online softmax (a
 // running max m and sum z, rescaling the partial output by exp(m_old - m_new)

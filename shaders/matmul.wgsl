@@ -28,7 +28,8 @@
 //
 // TRANS_A and TRANS_B are specialised by engine/gpu (it rewrites the two
 // `const` lines), and so are BM, WG_Y and THREADS for short products (BM 16
-// or 32 when M is small: fewer padded rows); the global loads are arranged
+// or 32 when M is small: fewer padded rows; at most 32 on software
+// adapters, where smaller workgroups run faster); the global loads are arranged
 // so that consecutive threads read consecutive addresses for either
 // storage order.
 

@@ -20,15 +20,15 @@ const samplesDir = "../../public/web/samples"
 // shippedModels are the models the page offers, with the margins by which
 // each must beat baseline (a), mean fill, and baseline (b),
 // inverse-distance interpolation, in masked-patch MSE: the 224-px default
-// 40% below (a), the small 64-px option 30% below (a) and below (b). The
-// default does not beat (b) yet (its model card says so and why): the gap
-// is logged, not asserted.
+// 40% below (a) and below (b), the small 64-px option 30% below (a) and
+// below (b). The gap to (b) is logged: the default is 5.2% below it, short
+// of the 10% its issue asked for (its model card says why).
 var shippedModels = []struct {
 	dir       string
 	belowMean float64
 	beatsIDW  bool
 }{
-	{"../../public/models", 0.40, false},
+	{"../../public/models", 0.40, true},
 	{"../../public/models/tiny-64", 0.30, true},
 }
 

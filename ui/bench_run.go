@@ -4,14 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/url"
 	"time"
 
 	"webmae/engine/bench"
 	"webmae/engine/gpu"
-	"webmae/engine/mae"
-	"webmae/engine/model"
 	"webmae/internal/offline"
 )
 
@@ -250,30 +247,12 @@ func profileKernels(g *gpu.Backend, o benchOptions, training bool) ([]bench.Resu
 	if !ok {
 		return nil, errors.New("profile: only in the browser")
 	}
-	m, err := mae.NewInit(g, o.cfg, 1)
-	if err != nil {
-		return nil, err
-	}
 	batch, what := o.batch, "train step"
 	if !training {
 		batch, what = 1, "reconstruction"
 	}
-	keep := o.cfg.NumKeep(o.cfg.MaskRatio)
-	pass, err := m.NewPass(batch, keep)
+	m, pass, err := bench.RandomPass(g, o.cfg, batch)
 	if err != nil {
-		return nil, err
-	}
-	rng := rand.New(rand.NewPCG(3, 2))
-	img := make([]float32, batch*o.cfg.NumChannels*o.cfg.ImageSize*o.cfg.ImageSize)
-	for i := range img {
-		img[i] = float32(rng.NormFloat64())
-	}
-	l := o.cfg.NumPatches()
-	mk, err := model.MaskFromNoise(model.RandomNoise(rng, batch, l), batch, l, keep)
-	if err != nil {
-		return nil, err
-	}
-	if err := pass.SetInputs(img, mk); err != nil {
 		return nil, err
 	}
 	step := pass.Forward

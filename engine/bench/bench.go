@@ -97,9 +97,10 @@ func randomBatch(cfg model.Config, b int, seed uint64) ([]float32, model.Masking
 	return img, mk, err
 }
 
-// trainingPass returns a freshly initialised model and a pass of batch b
-// with a random batch and ratio-0.75 masking set as its inputs.
-func trainingPass(k backend.Kernels, cfg model.Config, b int) (*mae.Model, *mae.Pass, error) {
+// RandomPass returns a freshly initialised model and a pass of batch b
+// with a random batch and ratio-0.75 masking set as its inputs: what the
+// benchmarks and kernel profiles run.
+func RandomPass(k backend.Kernels, cfg model.Config, b int) (*mae.Model, *mae.Pass, error) {
 	m, err := mae.NewInit(k, cfg, 1)
 	if err != nil {
 		return nil, nil, err
@@ -121,7 +122,7 @@ func trainingPass(k backend.Kernels, cfg model.Config, b int) (*mae.Model, *mae.
 // TrainStep measures full training steps (forward, backward, AdamW) of a
 // freshly initialised model at batch b; the unit is images/s.
 func TrainStep(k backend.Kernels, preset string, cfg model.Config, b int, minReps int, minTime time.Duration) (Result, error) {
-	m, p, err := trainingPass(k, cfg, b)
+	m, p, err := RandomPass(k, cfg, b)
 	if err != nil {
 		return Result{}, err
 	}
@@ -209,7 +210,7 @@ type CallCounter interface {
 // per step in ms; the note gives the rest and, for a CallCounter, the
 // dispatches and calls per step.
 func TrainStepRecord(k backend.Kernels, preset string, cfg model.Config, b int, minReps int, minTime time.Duration) (Result, error) {
-	m, p, err := trainingPass(k, cfg, b)
+	m, p, err := RandomPass(k, cfg, b)
 	if err != nil {
 		return Result{}, err
 	}

@@ -1,10 +1,9 @@
 package gpu
 
 import (
-	"math/rand/v2"
 	"testing"
 
-	"webmae/engine/mae"
+	"webmae/engine/bench"
 	"webmae/engine/model"
 )
 
@@ -44,25 +43,8 @@ func BenchmarkModel(b *testing.B) {
 }
 
 func benchModel(b *testing.B, g *Backend, cfg model.Config, batch int, train bool) {
-	m, err := mae.NewInit(g, cfg, 1)
+	m, p, err := bench.RandomPass(g, cfg, batch)
 	if err != nil {
-		b.Fatal(err)
-	}
-	keep := cfg.NumKeep(cfg.MaskRatio)
-	p, err := m.NewPass(batch, keep)
-	if err != nil {
-		b.Fatal(err)
-	}
-	rng := rand.New(rand.NewPCG(3, 4))
-	images := make([]float32, batch*cfg.NumChannels*cfg.ImageSize*cfg.ImageSize)
-	for i := range images {
-		images[i] = float32(rng.NormFloat64())
-	}
-	mk, err := model.MaskFromNoise(model.RandomNoise(rng, batch, cfg.NumPatches()), batch, cfg.NumPatches(), keep)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := p.SetInputs(images, mk); err != nil {
 		b.Fatal(err)
 	}
 	step := func() {

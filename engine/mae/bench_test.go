@@ -1,9 +1,9 @@
-package mae
+package mae_test
 
 import (
-	"math/rand/v2"
 	"testing"
 
+	"webmae/engine/bench"
 	"webmae/engine/cpu"
 	"webmae/engine/model"
 )
@@ -16,25 +16,8 @@ func benchTrainStep(b *testing.B, preset string, batch int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	m, err := NewInit(cpu.New(), cfg, 1)
+	m, p, err := bench.RandomPass(cpu.New(), cfg, batch)
 	if err != nil {
-		b.Fatal(err)
-	}
-	keep := cfg.NumKeep(cfg.MaskRatio)
-	p, err := m.NewPass(batch, keep)
-	if err != nil {
-		b.Fatal(err)
-	}
-	rng := rand.New(rand.NewPCG(3, 4))
-	images := make([]float32, batch*cfg.NumChannels*cfg.ImageSize*cfg.ImageSize)
-	for i := range images {
-		images[i] = float32(rng.NormFloat64())
-	}
-	mk, err := model.MaskFromNoise(model.RandomNoise(rng, batch, cfg.NumPatches()), batch, cfg.NumPatches(), keep)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := p.SetInputs(images, mk); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()

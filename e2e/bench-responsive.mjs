@@ -16,7 +16,7 @@
 // bin/webmae serve -dir public: build it first (scripts/build-web.sh;
 // go build -o bin/webmae .). Exits 1 when a mode fails.
 import { chromium } from 'playwright-core';
-import { chromiumOptions, site } from './browser.mjs';
+import { chromiumOptions, observeLongTasks, settleLongTasks as settle, site } from './browser.mjs';
 
 const args = process.argv.slice(2);
 let url = '';
@@ -35,22 +35,9 @@ for (const m of modes) {
   if (!(m in known)) { console.error(`bench-responsive: unknown mode ${m} (want webgpu, cpu-worker, cpu-page)`); process.exit(2); }
 }
 
-const observeLongTasks = () => {
-  window.webmaeLongTasks = [];
-  new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) window.webmaeLongTasks.push({ start: e.startTime, ms: e.duration });
-  }).observe({ type: 'longtask', buffered: true });
-};
-
 const seq = (page) => page.getAttribute('[data-testid=canvas-recon]', 'data-seq').then(Number);
 const nextRecon = (page, n) => page.waitForFunction(
   (n) => Number(document.querySelector('[data-testid=canvas-recon]').dataset.seq) > n, n, { timeout: 300_000, polling: 'raf' });
-
-// settle waits until the page has had no long task for 2 s (at most 60 s).
-const settle = (page) => page.waitForFunction(() => {
-  const last = window.webmaeLongTasks.reduce((m, t) => Math.max(m, t.start + t.ms), 0);
-  return performance.now() - last > 2000;
-}, null, { timeout: 60_000, polling: 250 });
 
 // one asks for one reconstruction with act and returns its wall time and
 // the longest main-thread task that overlapped it.

@@ -39,3 +39,21 @@ export async function site(url) {
   });
   return { url: served, stop() { server.kill(); } };
 }
+
+// observeLongTasks, given to page.addInitScript, records the main thread's
+// long tasks (PerformanceObserver 'longtask': 50 ms and over) from the
+// page's start in window.webmaeLongTasks as {start, ms}.
+export const observeLongTasks = () => {
+  window.webmaeLongTasks = [];
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) window.webmaeLongTasks.push({ start: e.startTime, ms: e.duration });
+  }).observe({ type: 'longtask', buffered: true });
+};
+
+// settleLongTasks waits until a page observed with observeLongTasks has had
+// no long task for 2 s (after start-up: the service worker caching the
+// site, the first renders), at most 60 s.
+export const settleLongTasks = (page) => page.waitForFunction(() => {
+  const last = window.webmaeLongTasks.reduce((m, t) => Math.max(m, t.start + t.ms), 0);
+  return performance.now() - last > 2000;
+}, null, { timeout: 60_000, polling: 250 });

@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
-import { chromiumOptions } from '../browser.mjs';
+import { chromiumOptions, observeLongTasks, settleLongTasks as settle } from '../browser.mjs';
 import { FIRST_RECON_MS, open, ready, seq, nextRecon, pixels, shot, text } from '../lib.mjs';
 
 const LONG_TASK_MS = 100;
@@ -21,22 +21,6 @@ before(async () => {
   });
 });
 after(async () => { await browser?.close(); });
-
-// Long tasks of the main thread, recorded from the page's start.
-const observeLongTasks = () => {
-  window.webmaeLongTasks = [];
-  new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) window.webmaeLongTasks.push({ start: e.startTime, ms: e.duration });
-  }).observe({ type: 'longtask', buffered: true });
-};
-
-// settle waits until the page has had no long task for 2 s (after
-// start-up: the service worker caching the site, the first renders), at
-// most 60 s.
-const settle = (page) => page.waitForFunction(() => {
-  const last = window.webmaeLongTasks.reduce((m, t) => Math.max(m, t.start + t.ms), 0);
-  return performance.now() - last > 2000;
-}, null, { timeout: 60_000, polling: 250 });
 
 // reroll re-rolls the mask and returns the main thread's long tasks while
 // the reconstruction ran, and its wall time.

@@ -97,21 +97,27 @@ test('the page stays responsive while tiny trains on the CPU backend', async () 
   await setField('train-batch', 4);
   await startReplacing();
   await page.waitForFunction(() => Number(document.querySelector('[data-testid=train-step]').textContent) >= 1, null, { timeout: TRAIN_MS });
-  // the longest gap between animation frames over 4 s of training
-  const gap = await page.evaluate(() => new Promise((resolve) => {
-    let last = performance.now(), worst = 0;
-    const end = last + 4000;
+  // The longest gap between animation frames over two and a half steps,
+  // against the time a step takes in the same window: the test machine's
+  // speed scales both (CI's machines run this 1-7x slower than a 2-core
+  // desktop). Without yielding, the page would freeze for a whole step.
+  const { gap, perStep } = await page.evaluate(() => new Promise((resolve) => {
+    const shown = () => Number(document.querySelector('[data-testid=train-step]').textContent);
+    const first = shown();
+    let last = performance.now(), worst = 0, stepStart = 0;
     const frame = (now) => {
       worst = Math.max(worst, now - last);
       last = now;
-      if (now < end) requestAnimationFrame(frame); else resolve(worst);
+      const s = shown();
+      if (s > first && !stepStart) stepStart = now;
+      if (s < first + 3) requestAnimationFrame(frame);
+      else resolve({ gap: worst, perStep: (now - stepStart) / 2 });
     };
     requestAnimationFrame(frame);
   }));
-  const steps = await step();
-  console.log(`tiny on the CPU: longest frame gap ${gap.toFixed(0)} ms over 4 s, ${steps} steps taken`);
-  // without yielding a step (about 2 s here) would freeze the page whole
-  assert.ok(gap < 1000, `frames every ${gap} ms at worst`);
+  console.log(`tiny on the CPU: longest frame gap ${gap.toFixed(0)} ms over 2.5 steps of ${perStep.toFixed(0)} ms`);
+  // locally about 100 ms for steps of about 2 s
+  assert.ok(gap < perStep / 4, `frames every ${gap.toFixed(0)} ms at worst, steps of ${perStep.toFixed(0)} ms`);
   await page.click('[data-testid=train-pause]');
   await page.waitForSelector('[data-testid=train-stats][data-state=paused]', { timeout: TRAIN_MS });
   assert.deepEqual(page.errors, []);

@@ -20,11 +20,14 @@
 // the BM x BK slab of op(A) and the BK x BN slab of op(B) are staged in
 // workgroup memory as vec4s of 4 consecutive rows (As) and 4 consecutive
 // columns (Bs), zero-padded outside the matrices so every shape works; then
-// each of the WG_X x WG_Y threads accumulates the TM x TN = 4 x 4 block of
-// rows 4*lid.y .. +3 and columns 4*lid.x .. +3 of the tile (four vec4
-// accumulator rows), reading one vec4 of As and one of Bs per k: two
-// workgroup loads per 16 FMAs (software adapters such as SwiftShader and
-// lavapipe are bound by those loads).
+// each of the WG_X x WG_Y threads accumulates the TM x TN = 8 x 8 block of
+// rows 8*lid.y .. +7 and columns 8*lid.x .. +7 of the tile (sixteen vec4
+// accumulators), reading two vec4s of As and two of Bs per k: four
+// workgroup loads per 64 FMAs. Software adapters are bound by those loads:
+// SwiftShader gathers every lane's element of a dynamically indexed load
+// one by one, so the 8 x 8 block (against 4 x 4: two loads per 16 FMAs)
+// halves the loads per FMA; the 224-px default's reconstruction on
+// SwiftShader went from 816 to 483 ms with it (README).
 //
 // TRANS_A and TRANS_B are specialised by engine/gpu (it rewrites the two
 // `const` lines), and so are BM, WG_Y and THREADS for short products (BM 16
@@ -39,11 +42,11 @@ const TRANS_B = false;
 const BM = 64u;
 const BN = 64u;
 const BK = 16u;
-const TM = 4u; // the vec4 accumulators below assume TM = TN = 4
-const TN = 4u;
-const WG_X = 16u; // BN / TN
-const WG_Y = 16u; // BM / TM
-const THREADS = 256u; // WG_X * WG_Y
+const TM = 8u; // the sixteen vec4 accumulators below assume TM = TN = 8
+const TN = 8u;
+const WG_X = 8u; // BN / TN
+const WG_Y = 8u; // BM / TM
+const THREADS = 64u; // WG_X * WG_Y
 
 struct Params {
     m: u32,
@@ -207,12 +210,25 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>,
     let row0 = wid.y * BM;
     let col0 = wid.x * BN;
 
-    // TM x TN = 4 x 4 accumulators as four vec4 rows (explicit registers:
-    // no dynamically indexed private arrays, which some compilers spill).
-    var acc0 = vec4<f32>(0.0);
-    var acc1 = vec4<f32>(0.0);
-    var acc2 = vec4<f32>(0.0);
-    var acc3 = vec4<f32>(0.0);
+    // TM x TN = 8 x 8 accumulators as sixteen vec4s, accRC holding row R's
+    // columns 4C .. 4C+3 (explicit registers: no dynamically indexed
+    // private arrays, which some compilers spill and SwiftShader gathers).
+    var acc00 = vec4<f32>(0.0);
+    var acc01 = vec4<f32>(0.0);
+    var acc10 = vec4<f32>(0.0);
+    var acc11 = vec4<f32>(0.0);
+    var acc20 = vec4<f32>(0.0);
+    var acc21 = vec4<f32>(0.0);
+    var acc30 = vec4<f32>(0.0);
+    var acc31 = vec4<f32>(0.0);
+    var acc40 = vec4<f32>(0.0);
+    var acc41 = vec4<f32>(0.0);
+    var acc50 = vec4<f32>(0.0);
+    var acc51 = vec4<f32>(0.0);
+    var acc60 = vec4<f32>(0.0);
+    var acc61 = vec4<f32>(0.0);
+    var acc70 = vec4<f32>(0.0);
+    var acc71 = vec4<f32>(0.0);
 
     for (var k0 = 0u; k0 < K; k0 += BK) {
         stage_a(li, row0, k0);
@@ -220,12 +236,28 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>,
         workgroupBarrier();
 
         for (var kk = 0u; kk < BK; kk++) {
-            let av = As[kk * (BM / 4u) + lid.y];
-            let bv = Bs[kk * (BN / 4u) + lid.x];
-            acc0 = fma(vec4<f32>(av.x), bv, acc0);
-            acc1 = fma(vec4<f32>(av.y), bv, acc1);
-            acc2 = fma(vec4<f32>(av.z), bv, acc2);
-            acc3 = fma(vec4<f32>(av.w), bv, acc3);
+            let ai = kk * (BM / 4u) + 2u * lid.y;
+            let bi = kk * (BN / 4u) + 2u * lid.x;
+            let a0 = As[ai];
+            let a1 = As[ai + 1u];
+            let b0 = Bs[bi];
+            let b1 = Bs[bi + 1u];
+            acc00 = fma(vec4<f32>(a0.x), b0, acc00);
+            acc01 = fma(vec4<f32>(a0.x), b1, acc01);
+            acc10 = fma(vec4<f32>(a0.y), b0, acc10);
+            acc11 = fma(vec4<f32>(a0.y), b1, acc11);
+            acc20 = fma(vec4<f32>(a0.z), b0, acc20);
+            acc21 = fma(vec4<f32>(a0.z), b1, acc21);
+            acc30 = fma(vec4<f32>(a0.w), b0, acc30);
+            acc31 = fma(vec4<f32>(a0.w), b1, acc31);
+            acc40 = fma(vec4<f32>(a1.x), b0, acc40);
+            acc41 = fma(vec4<f32>(a1.x), b1, acc41);
+            acc50 = fma(vec4<f32>(a1.y), b0, acc50);
+            acc51 = fma(vec4<f32>(a1.y), b1, acc51);
+            acc60 = fma(vec4<f32>(a1.z), b0, acc60);
+            acc61 = fma(vec4<f32>(a1.z), b1, acc61);
+            acc70 = fma(vec4<f32>(a1.w), b0, acc70);
+            acc71 = fma(vec4<f32>(a1.w), b1, acc71);
         }
         workgroupBarrier();
     }
@@ -234,23 +266,33 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>,
     let accumulate = (P.flags & 2u) != 0u;
     let gelu = (P.flags & 16u) != 0u;
     for (var i = 0u; i < TM; i++) {
-        let gm = row0 + 4u * lid.y + i;
+        let gm = row0 + TM * lid.y + i;
         if (gm >= M) {
             break;
         }
-        var row: vec4<f32>;
+        var lo: vec4<f32>;
+        var hi: vec4<f32>;
         switch i {
-            case 0u: { row = acc0; }
-            case 1u: { row = acc1; }
-            case 2u: { row = acc2; }
-            default: { row = acc3; }
+            case 0u: { lo = acc00; hi = acc01; }
+            case 1u: { lo = acc10; hi = acc11; }
+            case 2u: { lo = acc20; hi = acc21; }
+            case 3u: { lo = acc30; hi = acc31; }
+            case 4u: { lo = acc40; hi = acc41; }
+            case 5u: { lo = acc50; hi = acc51; }
+            case 6u: { lo = acc60; hi = acc61; }
+            default: { lo = acc70; hi = acc71; }
         }
         for (var j = 0u; j < TN; j++) {
-            let gn = col0 + 4u * lid.x + j;
+            let gn = col0 + TN * lid.x + j;
             if (gn >= N) {
                 break;
             }
-            var v = row[j];
+            var v: f32;
+            if (j < 4u) {
+                v = lo[j];
+            } else {
+                v = hi[j - 4u];
+            }
             if (has_bias) {
                 v += bias[P.off_bias + gn];
             }

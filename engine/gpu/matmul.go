@@ -19,8 +19,9 @@ func matmulKernel(transA, transB bool, bm int) kernel {
 		spec = append(spec, "TRANS_B")
 	}
 	if bm != matmulBM {
-		// WG_Y = BM / TM rows of threads, THREADS = WG_X * WG_Y.
-		spec = append(spec, fmt.Sprintf("BM=%d,WG_Y=%d,THREADS=%d", bm, bm/4, 16*bm/4))
+		// WG_Y = BM / TM rows of threads, THREADS = WG_X * WG_Y (TM = 8,
+		// WG_X = BN / TN = 8).
+		spec = append(spec, fmt.Sprintf("BM=%d,WG_Y=%d,THREADS=%d", bm, bm/8, 8*bm/8))
 	}
 	k.spec = strings.Join(spec, ",")
 	return k
@@ -49,12 +50,12 @@ func matmulTileRows(m, maxBM int) int {
 	return best
 }
 
-// matmulMaxRows is the tallest matmul tile on an adapter: 64 rows (256
-// threads) on GPUs, 32 (128 threads) on software adapters, which run a
+// matmulMaxRows is the tallest matmul tile on an adapter: 64 rows (64
+// threads) on GPUs, 32 (32 threads) on software adapters, which run a
 // workgroup's invocations a few SIMD lanes at a time on one CPU thread and
 // switch between them at each of the K loop's barriers; the smaller
 // workgroups measured faster there (SwiftShader, the 224-px default's
-// reconstruction: README).
+// reconstruction: 483 ms with 32 rows, 529 ms with 64, 527 ms with 16).
 func matmulMaxRows(info Info) int {
 	if info.software() {
 		return 32

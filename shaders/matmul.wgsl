@@ -47,6 +47,7 @@ const TN = 8u;
 const WG_X = 8u; // BN / TN
 const WG_Y = 8u; // BM / TM
 const THREADS = 64u; // WG_X * WG_Y
+const DIRECT_THREADS = 8u; // matmul_direct: a workgroup's 64 columns
 
 struct Params {
     m: u32,
@@ -204,32 +205,11 @@ fn stage_b(li: u32, col0: u32, k0: u32) {
 fn matmul(@builtin(workgroup_id) wid: vec3<u32>,
           @builtin(local_invocation_id) lid: vec3<u32>,
           @builtin(local_invocation_index) li: u32) {
-    let M = P.m;
-    let N = P.n;
     let K = P.k;
     let row0 = wid.y * BM;
     let col0 = wid.x * BN;
 
-    // TM x TN = 8 x 8 accumulators as sixteen vec4s, accRC holding row R's
-    // columns 4C .. 4C+3 (explicit registers: no dynamically indexed
-    // private arrays, which some compilers spill and SwiftShader gathers).
-    var acc00 = vec4<f32>(0.0);
-    var acc01 = vec4<f32>(0.0);
-    var acc10 = vec4<f32>(0.0);
-    var acc11 = vec4<f32>(0.0);
-    var acc20 = vec4<f32>(0.0);
-    var acc21 = vec4<f32>(0.0);
-    var acc30 = vec4<f32>(0.0);
-    var acc31 = vec4<f32>(0.0);
-    var acc40 = vec4<f32>(0.0);
-    var acc41 = vec4<f32>(0.0);
-    var acc50 = vec4<f32>(0.0);
-    var acc51 = vec4<f32>(0.0);
-    var acc60 = vec4<f32>(0.0);
-    var acc61 = vec4<f32>(0.0);
-    var acc70 = vec4<f32>(0.0);
-    var acc71 = vec4<f32>(0.0);
-
+    var acc: Block;
     for (var k0 = 0u; k0 < K; k0 += BK) {
         stage_a(li, row0, k0);
         stage_b(li, col0, k0);
@@ -238,53 +218,150 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>,
         for (var kk = 0u; kk < BK; kk++) {
             let ai = kk * (BM / 4u) + 2u * lid.y;
             let bi = kk * (BN / 4u) + 2u * lid.x;
-            let a0 = As[ai];
-            let a1 = As[ai + 1u];
-            let b0 = Bs[bi];
-            let b1 = Bs[bi + 1u];
-            acc00 = fma(vec4<f32>(a0.x), b0, acc00);
-            acc01 = fma(vec4<f32>(a0.x), b1, acc01);
-            acc10 = fma(vec4<f32>(a0.y), b0, acc10);
-            acc11 = fma(vec4<f32>(a0.y), b1, acc11);
-            acc20 = fma(vec4<f32>(a0.z), b0, acc20);
-            acc21 = fma(vec4<f32>(a0.z), b1, acc21);
-            acc30 = fma(vec4<f32>(a0.w), b0, acc30);
-            acc31 = fma(vec4<f32>(a0.w), b1, acc31);
-            acc40 = fma(vec4<f32>(a1.x), b0, acc40);
-            acc41 = fma(vec4<f32>(a1.x), b1, acc41);
-            acc50 = fma(vec4<f32>(a1.y), b0, acc50);
-            acc51 = fma(vec4<f32>(a1.y), b1, acc51);
-            acc60 = fma(vec4<f32>(a1.z), b0, acc60);
-            acc61 = fma(vec4<f32>(a1.z), b1, acc61);
-            acc70 = fma(vec4<f32>(a1.w), b0, acc70);
-            acc71 = fma(vec4<f32>(a1.w), b1, acc71);
+            outer(&acc, As[ai], As[ai + 1u], Bs[bi], Bs[bi + 1u]);
         }
         workgroupBarrier();
     }
+    store_block(&acc, row0 + TM * lid.y, col0 + TN * lid.x);
+}
 
+// matmul_direct computes the same product for software adapters when
+// neither operand is transposed in storage along K: A is M x K and B is
+// N x K (TRANS_A false, TRANS_B true: every Linear layer's forward pass),
+// both read as vec4 (flags bits 2 and 3: K and the offsets are multiples
+// of 4). Thread lid.x of workgroup (wx, wy) computes rows 8*wy .. +7 and
+// columns 64*wx + 8*lid.x .. +7 straight from the storage buffers, 4 k at
+// a time (eight vec4 loads of A rows, eight of B rows, transposed in
+// registers into four outer products), with no workgroup memory and no
+// barriers: on a CPU, workgroup memory is ordinary memory, so staging
+// tiles only adds loads, stores and barrier switches, and SwiftShader
+// zero-initialises workgroup memory with one store per element written
+// into the compiled shader (matmul's 1,536 floats of tiles cost ~0.4 s of
+// its ~0.55 s compile). The sums are matmul's, k by k, so both kernels
+// give the same bits. Rows (columns) past the matrix read its last row
+// (column) and are not stored.
+@compute @workgroup_size(DIRECT_THREADS)
+fn matmul_direct(@builtin(workgroup_id) wid: vec3<u32>,
+                 @builtin(local_invocation_id) lid: vec3<u32>) {
+    let M = P.m;
+    let N = P.n;
+    let K = P.k;
+    let row0 = wid.y * TM;
+    let gn0 = wid.x * (DIRECT_THREADS * TN) + lid.x * TN;
+    if (gn0 >= N) {
+        return;
+    }
+    let a0 = (P.off_a + min(row0, M - 1u) * K) >> 2u;
+    let a1 = (P.off_a + min(row0 + 1u, M - 1u) * K) >> 2u;
+    let a2 = (P.off_a + min(row0 + 2u, M - 1u) * K) >> 2u;
+    let a3 = (P.off_a + min(row0 + 3u, M - 1u) * K) >> 2u;
+    let a4 = (P.off_a + min(row0 + 4u, M - 1u) * K) >> 2u;
+    let a5 = (P.off_a + min(row0 + 5u, M - 1u) * K) >> 2u;
+    let a6 = (P.off_a + min(row0 + 6u, M - 1u) * K) >> 2u;
+    let a7 = (P.off_a + min(row0 + 7u, M - 1u) * K) >> 2u;
+    let b0 = (P.off_b + min(gn0, N - 1u) * K) >> 2u;
+    let b1 = (P.off_b + min(gn0 + 1u, N - 1u) * K) >> 2u;
+    let b2 = (P.off_b + min(gn0 + 2u, N - 1u) * K) >> 2u;
+    let b3 = (P.off_b + min(gn0 + 3u, N - 1u) * K) >> 2u;
+    let b4 = (P.off_b + min(gn0 + 4u, N - 1u) * K) >> 2u;
+    let b5 = (P.off_b + min(gn0 + 5u, N - 1u) * K) >> 2u;
+    let b6 = (P.off_b + min(gn0 + 6u, N - 1u) * K) >> 2u;
+    let b7 = (P.off_b + min(gn0 + 7u, N - 1u) * K) >> 2u;
+
+    var acc: Block;
+    for (var k = 0u; k < K / 4u; k++) {
+        let x0 = a[a0 + k];
+        let x1 = a[a1 + k];
+        let x2 = a[a2 + k];
+        let x3 = a[a3 + k];
+        let x4 = a[a4 + k];
+        let x5 = a[a5 + k];
+        let x6 = a[a6 + k];
+        let x7 = a[a7 + k];
+        let y0 = b[b0 + k];
+        let y1 = b[b1 + k];
+        let y2 = b[b2 + k];
+        let y3 = b[b3 + k];
+        let y4 = b[b4 + k];
+        let y5 = b[b5 + k];
+        let y6 = b[b6 + k];
+        let y7 = b[b7 + k];
+        outer(&acc, vec4<f32>(x0.x, x1.x, x2.x, x3.x), vec4<f32>(x4.x, x5.x, x6.x, x7.x),
+              vec4<f32>(y0.x, y1.x, y2.x, y3.x), vec4<f32>(y4.x, y5.x, y6.x, y7.x));
+        outer(&acc, vec4<f32>(x0.y, x1.y, x2.y, x3.y), vec4<f32>(x4.y, x5.y, x6.y, x7.y),
+              vec4<f32>(y0.y, y1.y, y2.y, y3.y), vec4<f32>(y4.y, y5.y, y6.y, y7.y));
+        outer(&acc, vec4<f32>(x0.z, x1.z, x2.z, x3.z), vec4<f32>(x4.z, x5.z, x6.z, x7.z),
+              vec4<f32>(y0.z, y1.z, y2.z, y3.z), vec4<f32>(y4.z, y5.z, y6.z, y7.z));
+        outer(&acc, vec4<f32>(x0.w, x1.w, x2.w, x3.w), vec4<f32>(x4.w, x5.w, x6.w, x7.w),
+              vec4<f32>(y0.w, y1.w, y2.w, y3.w), vec4<f32>(y4.w, y5.w, y6.w, y7.w));
+    }
+    store_block(&acc, row0, gn0);
+}
+
+// Block is a thread's TM x TN = 8 x 8 accumulators as sixteen vec4s, rR_
+// holding row R's columns 0..3 (a) and 4..7 (b): explicit registers, no
+// dynamically indexed private arrays (which some compilers spill and
+// SwiftShader gathers lane by lane).
+struct Block {
+    r0a: vec4<f32>, r0b: vec4<f32>,
+    r1a: vec4<f32>, r1b: vec4<f32>,
+    r2a: vec4<f32>, r2b: vec4<f32>,
+    r3a: vec4<f32>, r3b: vec4<f32>,
+    r4a: vec4<f32>, r4b: vec4<f32>,
+    r5a: vec4<f32>, r5b: vec4<f32>,
+    r6a: vec4<f32>, r6b: vec4<f32>,
+    r7a: vec4<f32>, r7b: vec4<f32>,
+}
+
+// outer adds the outer product of one k's column of the block's rows
+// (ra: rows 0..3, rb: rows 4..7) and row of its columns (ca: columns 0..3,
+// cb: 4..7) to acc, one fma per element.
+fn outer(acc: ptr<function, Block>, ra: vec4<f32>, rb: vec4<f32>, ca: vec4<f32>, cb: vec4<f32>) {
+    (*acc).r0a = fma(vec4<f32>(ra.x), ca, (*acc).r0a);
+    (*acc).r0b = fma(vec4<f32>(ra.x), cb, (*acc).r0b);
+    (*acc).r1a = fma(vec4<f32>(ra.y), ca, (*acc).r1a);
+    (*acc).r1b = fma(vec4<f32>(ra.y), cb, (*acc).r1b);
+    (*acc).r2a = fma(vec4<f32>(ra.z), ca, (*acc).r2a);
+    (*acc).r2b = fma(vec4<f32>(ra.z), cb, (*acc).r2b);
+    (*acc).r3a = fma(vec4<f32>(ra.w), ca, (*acc).r3a);
+    (*acc).r3b = fma(vec4<f32>(ra.w), cb, (*acc).r3b);
+    (*acc).r4a = fma(vec4<f32>(rb.x), ca, (*acc).r4a);
+    (*acc).r4b = fma(vec4<f32>(rb.x), cb, (*acc).r4b);
+    (*acc).r5a = fma(vec4<f32>(rb.y), ca, (*acc).r5a);
+    (*acc).r5b = fma(vec4<f32>(rb.y), cb, (*acc).r5b);
+    (*acc).r6a = fma(vec4<f32>(rb.z), ca, (*acc).r6a);
+    (*acc).r6b = fma(vec4<f32>(rb.z), cb, (*acc).r6b);
+    (*acc).r7a = fma(vec4<f32>(rb.w), ca, (*acc).r7a);
+    (*acc).r7b = fma(vec4<f32>(rb.w), cb, (*acc).r7b);
+}
+
+// store_block writes the block of rows gm0 .. gm0+7 and columns gn0 ..
+// gn0+7 (those inside C) with the bias, accumulation and GELU epilogue
+// that P.flags asks for.
+fn store_block(acc: ptr<function, Block>, gm0: u32, gn0: u32) {
     let has_bias = (P.flags & 1u) != 0u;
     let accumulate = (P.flags & 2u) != 0u;
     let gelu = (P.flags & 16u) != 0u;
     for (var i = 0u; i < TM; i++) {
-        let gm = row0 + TM * lid.y + i;
-        if (gm >= M) {
+        let gm = gm0 + i;
+        if (gm >= P.m) {
             break;
         }
         var lo: vec4<f32>;
         var hi: vec4<f32>;
         switch i {
-            case 0u: { lo = acc00; hi = acc01; }
-            case 1u: { lo = acc10; hi = acc11; }
-            case 2u: { lo = acc20; hi = acc21; }
-            case 3u: { lo = acc30; hi = acc31; }
-            case 4u: { lo = acc40; hi = acc41; }
-            case 5u: { lo = acc50; hi = acc51; }
-            case 6u: { lo = acc60; hi = acc61; }
-            default: { lo = acc70; hi = acc71; }
+            case 0u: { lo = (*acc).r0a; hi = (*acc).r0b; }
+            case 1u: { lo = (*acc).r1a; hi = (*acc).r1b; }
+            case 2u: { lo = (*acc).r2a; hi = (*acc).r2b; }
+            case 3u: { lo = (*acc).r3a; hi = (*acc).r3b; }
+            case 4u: { lo = (*acc).r4a; hi = (*acc).r4b; }
+            case 5u: { lo = (*acc).r5a; hi = (*acc).r5b; }
+            case 6u: { lo = (*acc).r6a; hi = (*acc).r6b; }
+            default: { lo = (*acc).r7a; hi = (*acc).r7b; }
         }
         for (var j = 0u; j < TN; j++) {
-            let gn = col0 + TN * lid.x + j;
-            if (gn >= N) {
+            let gn = gn0 + j;
+            if (gn >= P.n) {
                 break;
             }
             var v: f32;
@@ -296,7 +373,7 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>,
             if (has_bias) {
                 v += bias[P.off_bias + gn];
             }
-            let idx = gm * N + gn;
+            let idx = gm * P.n + gn;
             if (accumulate) {
                 v += c[P.off_c + idx];
             }

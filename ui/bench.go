@@ -46,6 +46,9 @@ import (
 //	                         on software adapters, 64 on GPUs)
 //	mmrows=64                tallest matmul tile, 16, 32 or 64 rows
 //	                         (default: 32 on software adapters, 64 on GPUs)
+//	mmdirect=0               the tiled matmul for every product (1: A B^T
+//	                         without workgroup memory, the default on
+//	                         software adapters)
 //
 // TensorFlow.js is loaded from /web/vendor/ (copied there by
 // scripts/build-web.sh from e2e's devDependencies); the server says
@@ -84,6 +87,7 @@ type benchAdapter struct {
 	Subgroups bool             `json:"subgroups"`
 	AttnWG    int              `json:"attention_workgroup"`
 	MMRows    int              `json:"matmul_tile_rows"`
+	MMDirect  bool             `json:"matmul_direct"`
 	Config    model.Config     `json:"config"`
 	Preset    string           `json:"preset"`
 	Batch     int              `json:"batch"`
@@ -128,11 +132,12 @@ type benchOptions struct {
 	subgroups    bool
 	attnWG       int // threads per attention workgroup; 0: the adapter's default
 	mmRows       int // tallest matmul tile; 0: the adapter's default
+	mmDirect     int // matmul_direct off (0) or on (1); -1: the adapter's default
 }
 
 func parseBenchOptions(q url.Values) (benchOptions, error) {
 	o := benchOptions{preset: q.Get("preset"), batch: 8, steps: 5, minTime: time.Second, sizes: []int{256, 512, 1024},
-		tfjs: q.Get("tfjs") != "0", replay: q.Get("replay") != "0", subgroups: q.Get("subgroups") != "0"}
+		tfjs: q.Get("tfjs") != "0", replay: q.Get("replay") != "0", subgroups: q.Get("subgroups") != "0", mmDirect: -1}
 	if o.preset == "" {
 		o.preset = model.PresetMicro
 	}
@@ -160,7 +165,7 @@ func parseBenchOptions(q url.Values) (benchOptions, error) {
 	}
 	secs := 1
 	for _, e := range []error{num("batch", &o.batch, 1, 4096), num("steps", &o.steps, 1, 10000), num("mintime", &secs, 0, 3600),
-		num("attnwg", &o.attnWG, 4, 256), num("mmrows", &o.mmRows, 16, 64)} {
+		num("attnwg", &o.attnWG, 4, 256), num("mmrows", &o.mmRows, 16, 64), num("mmdirect", &o.mmDirect, 0, 1)} {
 		if e != nil {
 			return o, e
 		}
@@ -278,7 +283,7 @@ func (b *Bench) Render() app.UI {
 		),
 		app.P().Text("Measures the engine on this browser's WebGPU adapter and, in the same run, TensorFlow.js 4.22's WebGPU backend "+
 			"on the same shapes. Parameters: preset=micro|tiny|base or config=<HF config JSON>, "+
-			"batch, steps, mintime (s), sizes, only=dispatch,matmul,attention,train,recon (or profile / profile-recon: time every kernel of a training step / a reconstruction), tfjs=0, replay=0, subgroups=0, attnwg=16|64, mmrows=32|64."),
+			"batch, steps, mintime (s), sizes, only=dispatch,matmul,attention,train,recon (or profile / profile-recon: time every kernel of a training step / a reconstruction), tfjs=0, replay=0, subgroups=0, attnwg=16|64, mmrows=32|64, mmdirect=0|1."),
 		app.If(b.adapter != "", func() app.UI {
 			return app.P().Attr("data-testid", "bench-adapter").Body(app.Strong().Text("Adapter: "), app.Text(b.adapter))
 		}),

@@ -82,8 +82,11 @@ func runOurs(o benchOptions, emit func(any), status func(string)) ([]bench.Resul
 			return nil, fmt.Errorf("mmrows: %w", err)
 		}
 	}
+	if o.mmDirect >= 0 {
+		g.UseMatmulDirect(o.mmDirect == 1)
+	}
 	emit(benchAdapter{Name: "adapter", Backend: g.Name(), Adapter: adapterOf(g.Info()), Replay: g.Replay(), Subgroups: g.Subgroups(),
-		AttnWG: g.AttentionWorkgroup(), MMRows: g.MatmulTileRows(),
+		AttnWG: g.AttentionWorkgroup(), MMRows: g.MatmulTileRows(), MMDirect: g.MatmulDirect(),
 		Config: o.cfg, Preset: o.preset, Batch: o.batch})
 	status("compiling the WebGPU pipelines")
 	t0 := time.Now()

@@ -10,13 +10,13 @@ import (
 
 // The page's options: defaults, a tiny run, and one-sentence errors.
 func TestParseBenchOptions(t *testing.T) {
-	q, _ := url.ParseQuery("only=matmul,profile-recon&sizes=64&mintime=0&attnwg=16")
+	q, _ := url.ParseQuery("only=matmul,profile-recon&sizes=64&mintime=0&attnwg=16&mmdirect=0")
 	o, err := parseBenchOptions(q)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if o.preset != "micro" || o.minTime != 0 || len(o.sizes) != 1 || o.sizes[0] != 64 || !o.only["matmul"] || !o.only["profile-recon"] ||
-		o.only["train"] || !o.tfjs || o.attnWG != 16 {
+		o.only["train"] || !o.tfjs || o.attnWG != 16 || o.mmDirect != 0 {
 		t.Errorf("options %+v", o)
 	}
 	for query, want := range map[string]string{
@@ -25,6 +25,7 @@ func TestParseBenchOptions(t *testing.T) {
 		"only=nothing": `unknown measurement "nothing"`,
 		"preset=huge":  "huge",
 		"attnwg=2":     "attnwg",
+		"mmdirect=2":   "mmdirect",
 	} {
 		q, _ := url.ParseQuery(query)
 		if _, err := parseBenchOptions(q); err == nil || !strings.Contains(err.Error(), want) {

@@ -152,6 +152,8 @@ type Backend struct {
 	attentionWG int
 	// matmulRows is the tallest matmul tile (UseMatmulTileRows).
 	matmulRows int
+	// matmulDirect: products A B^T take matmul_direct (UseMatmulDirect).
+	matmulDirect bool
 
 	err      error // first device-side error; sticky
 	released bool
@@ -184,6 +186,7 @@ func New(ctx context.Context) (*Backend, error) {
 		attentionRows: attentionMaxT,
 		attentionWG:   attentionWorkgroup(info),
 		matmulRows:    matmulMaxRows(info),
+		matmulDirect:  info.software(),
 		variant:       shaders.Variant{Subgroups: info.Subgroups, NoEnable: !wgslEnablesSubgroups},
 	}
 	l := info.Limits

@@ -111,12 +111,24 @@ func TestGELU(t *testing.T) {
 }
 
 func TestMatMul(t *testing.T) {
-	// Every tile height (software adapters cap it at 32 by default).
+	// Every tile height (software adapters cap it at 32 by default), with
+	// matmul_direct off and on (it takes the products A B^T with vec4
+	// loads; software adapters use it by default).
 	g := gpuBackend(t)
-	defer func(r int) { _ = g.UseMatmulTileRows(r) }(g.MatmulTileRows())
+	defer func(r int, d bool) { _ = g.UseMatmulTileRows(r); g.UseMatmulDirect(d) }(g.MatmulTileRows(), g.MatmulDirect())
 	if err := g.UseMatmulTileRows(64); err != nil {
 		t.Fatal(err)
 	}
+	for _, direct := range []bool{false, true} {
+		g.UseMatmulDirect(direct)
+		t.Run(fmt.Sprintf("direct=%v", direct), testMatMulShapes)
+	}
+	if _, ok := g.pipelines[g.pipeKeyOf(matmulDirectKernel)]; !ok {
+		t.Error("no product took matmul_direct")
+	}
+}
+
+func testMatMulShapes(t *testing.T) {
 	type shape struct{ m, n, k int }
 	var shapes []shape
 	for _, m := range oddSizes {
@@ -197,8 +209,18 @@ func TestMatMul(t *testing.T) {
 	}
 }
 
-// TestMatMulGELU checks the GELU epilogue: c as MatMul, act = gelu(c).
+// TestMatMulGELU checks the GELU epilogue: c as MatMul, act = gelu(c),
+// with matmul_direct off and on.
 func TestMatMulGELU(t *testing.T) {
+	g := gpuBackend(t)
+	defer g.UseMatmulDirect(g.MatmulDirect())
+	for _, direct := range []bool{false, true} {
+		g.UseMatmulDirect(direct)
+		t.Run(fmt.Sprintf("direct=%v", direct), testMatMulGELUShapes)
+	}
+}
+
+func testMatMulGELUShapes(t *testing.T) {
 	for i, s := range [][3]int{{1, 1, 1}, {17, 64, 36}, {65, 768, 192}, {33, 17, 65}, {130, 20, 12}} {
 		m, n, k := s[0], s[1], s[2]
 		t.Run(fmt.Sprint(s), func(t *testing.T) {

@@ -77,6 +77,27 @@ func (b *Backend) UseMatmulTileRows(maxRows int) error {
 // MatmulTileRows is the tallest matmul tile now.
 func (b *Backend) MatmulTileRows() int { return b.matmulRows }
 
+// matmulDirectKernel is matmul.wgsl's product without workgroup memory
+// (matmul_direct): software adapters take it for A (M x K) times B^T
+// (B N x K) with vec4 loads, the forward pass of every Linear layer.
+var matmulDirectKernel = kernel{file: "matmul.wgsl", entry: "matmul_direct"}
+
+// UseMatmulDirect turns matmul_direct on or off for the products recorded
+// from now on; it is on by default on software adapters (Info.software),
+// where it runs faster and compiles in a fraction of the tiled kernel's
+// time (README), and off on GPUs, which need the tiles' workgroup memory.
+// Tests and /bench use it to run and measure both kernels on one adapter.
+func (b *Backend) UseMatmulDirect(on bool) { b.matmulDirect = on }
+
+// MatmulDirect reports whether matmul_direct is in use.
+func (b *Backend) MatmulDirect() bool { return b.matmulDirect }
+
+// takesDirect reports whether a product with these transposes and vec4
+// flags (bits 2 and 3 of matmul.wgsl's flags) runs as matmul_direct.
+func (b *Backend) takesDirect(transA, transB bool, flags int) bool {
+	return b.matmulDirect && !transA && transB && flags&12 == 12
+}
+
 // MatMul implements backend.Kernels.
 func (b *Backend) MatMul(out, a, bm, bias backend.View, p backend.MatMul) {
 	b.matmul(out, backend.View{}, a, bm, bias, p)
@@ -105,11 +126,31 @@ func (b *Backend) matmul(out, act, a, bm, bias backend.View, p backend.MatMul) {
 	if p.M == 0 || p.N == 0 {
 		return
 	}
+	flags := matmulFlags(act, a, bm, bias, p)
 	k := matmulKernel(p.TransA, p.TransB, matmulTileRows(p.M, b.matmulRows))
+	if b.takesDirect(p.TransA, p.TransB, flags) {
+		k = matmulDirectKernel
+	}
 	c := b.newCall(k)
 	if c == nil {
 		return
 	}
+	c.u("m", p.M)
+	c.u("n", p.N)
+	c.u("k", p.K)
+	c.u("flags", flags)
+	b.bindViews(c, out, a, bm, bias, act)
+	if k == matmulDirectKernel {
+		tm, tn := c.p.constant("TM"), c.p.constant("TN")
+		b.dispatch(c, dims{ceilDiv(p.N, tn*c.p.constant("DIRECT_THREADS")), ceilDiv(p.M, tm)})
+		return
+	}
+	b.dispatch(c, dims{ceilDiv(p.N, c.p.constant("BN")), ceilDiv(p.M, c.p.constant("BM"))})
+}
+
+// matmulFlags is matmul.wgsl's flags word for a product: bias (bit 0),
+// accumulate (1), vec4 loads of A (2) and B (3), GELU epilogue (4).
+func matmulFlags(act, a, bm, bias backend.View, p backend.MatMul) int {
 	flags := 0
 	if !bias.Empty() {
 		flags |= 1
@@ -136,12 +177,7 @@ func (b *Backend) matmul(out, act, a, bm, bias backend.View, p backend.MatMul) {
 	if !act.Empty() {
 		flags |= 16
 	}
-	c.u("m", p.M)
-	c.u("n", p.N)
-	c.u("k", p.K)
-	c.u("flags", flags)
-	b.bindViews(c, out, a, bm, bias, act)
-	b.dispatch(c, dims{ceilDiv(p.N, c.p.constant("BN")), ceilDiv(p.M, c.p.constant("BM"))})
+	return flags
 }
 
 // columnSum dispatches dst[j] (+)= sum_r src[r*stride + j] for j < dst.Len.

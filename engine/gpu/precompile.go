@@ -37,8 +37,14 @@ func (b *Backend) kernelsFor(w Workload) []kernel {
 	l, te, td := c.NumPatches(), 1+w.Keep, 1+c.NumPatches()
 	rows := []int{w.Batch * l, w.Batch * te, w.Batch * td}
 	ks := []kernel{kPatchify}
-	for _, m := range rows {
-		ks = append(ks, matmulKernel(false, true, matmulTileRows(m, b.matmulRows)))
+	// The forward products A W^T take matmul_direct when every K is a
+	// multiple of 4 (the views' offsets are).
+	if b.takesDirect(false, true, vec4Flags(c.PatchDim(), c.HiddenSize, c.IntermediateSize, c.DecoderHiddenSize, c.DecoderIntermediateSize)) {
+		ks = append(ks, matmulDirectKernel)
+	} else {
+		for _, m := range rows {
+			ks = append(ks, matmulKernel(false, true, matmulTileRows(m, b.matmulRows)))
+		}
 	}
 	ks = append(ks, kAddBroadcast, kCopy, kAdd, kGather, lnKernel(c.HiddenSize, false), lnKernel(c.DecoderHiddenSize, false),
 		attentionSpec(kAttention, te, c.HiddenSize/c.NumAttentionHeads, b.attentionRows, b.attentionWG),
@@ -71,6 +77,17 @@ func (b *Backend) kernelsFor(w Workload) []kernel {
 		}
 	}
 	return out
+}
+
+// vec4Flags is matmul.wgsl's vec4 flags (bits 2 and 3) for products
+// whose K is each of ks: both bits when every one is a multiple of 4.
+func vec4Flags(ks ...int) int {
+	for _, k := range ks {
+		if k%4 != 0 {
+			return 0
+		}
+	}
+	return 12
 }
 
 // lnKernel is the LayerNorm kernel (forward, or backward dx) for rows of

@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 // Time to the first reconstruction: opens the demo ('/') in headless
 // chromium (WebGPU; SwiftShader on a machine without a GPU) and measures,
-// from the navigation's start, when the first reconstruction is drawn
-// (the recon canvas's data-seq leaves 0). The first load is cold (nothing
+// from the navigation's start, when the first reconstruction is drawn:
+// the first animation frame after the page's `webmae:first-recon` User
+// Timing mark (set once the four panels' pixels are written to their
+// canvases), and, as a second figure, when the test saw it (the recon
+// canvas's data-seq leaves 0, after the next render and Playwright's
+// polling and round trip: 0.1-0.5 s later here). The first load is cold (nothing
 // cached); the following loads reuse the browser profile, so app.wasm
 // comes from the HTTP cache / service worker ("wasm cached"). Prints one
 // JSON line per load and a summary. With several --path options the
@@ -42,6 +46,14 @@ if (!(loads >= 1 && loads <= 20)) { console.error('bench-first-recon: --loads mu
 // not reliable, so the page's own marks are read when present) and the
 // first reconstruction drawn.
 async function measure(page, target) {
+  // the first frame that starts after the panels are drawn
+  await page.addInitScript(() => {
+    const frame = (now) => {
+      if (performance.getEntriesByName('webmae:first-recon').length) window.__firstFrame = now;
+      else requestAnimationFrame(frame);
+    };
+    requestAnimationFrame(frame);
+  });
   await page.goto(target, { waitUntil: 'commit' });
   const drawn = await page.waitForSelector('[data-testid=canvas-recon]:not([data-seq="0"])', { timeout: timeoutS * 1000 })
     .then(() => true, () => false);
@@ -50,7 +62,8 @@ async function measure(page, target) {
     for (const e of performance.getEntriesByType('mark')) {
       if (e.name.startsWith('webmae:')) marks[e.name.slice(7)] = Math.round(e.startTime);
     }
-    return { first_recon_ms: Math.round(performance.now()), marks };
+    const shown = window.__firstFrame === undefined ? undefined : Math.round(window.__firstFrame);
+    return { first_recon_ms: shown ?? Math.round(performance.now()), observed_ms: Math.round(performance.now()), marks };
   });
   if (!drawn) {
     r.errors = [`no reconstruction within ${timeoutS} s`];
@@ -84,10 +97,12 @@ try {
     for (const path of paths) await load(path, 'cached');
   }
   const median = (v) => v.sort((a, b) => a - b)[Math.floor(v.length / 2)];
-  console.error(`\nfirst reconstruction, ms since navigation (cold ${paths[0]}: ${results[0].first_recon_ms}):`);
+  console.error(`\nfirst reconstruction on screen (the first frame after the panels are drawn), ms since navigation (cold ${paths[0]}: ${results[0].first_recon_ms}; seen by the test ${results[0].observed_ms}):`);
   for (const path of paths) {
-    const c = results.filter((r) => r.load === 'cached' && r.path === path).map((r) => r.first_recon_ms);
-    if (c.length) console.error(`  ${path} cached: median ${median([...c])} of ${c.join(', ')}`);
+    const cached = results.filter((r) => r.load === 'cached' && r.path === path);
+    const c = cached.map((r) => r.first_recon_ms);
+    const o = cached.map((r) => r.observed_ms);
+    if (c.length) console.error(`  ${path} cached: median ${median([...c])} of ${c.join(', ')}; seen by the test: median ${median([...o])} of ${o.join(', ')}`);
   }
   code = results.some((r) => r.errors) ? 1 : 0;
 } catch (e) {

@@ -81,7 +81,14 @@ func (p *Page) startup(ctx app.Context) {
 	p.s.setBackend(k)
 	mark("backend")
 	ctx.SetState(stateBackend, backendState{Text: backendText, Adapter: adapterText})
-	compileFirst(ctx, p.s)
+	// The pipelines compile while the link's state and the model are
+	// fetched (the session's lock orders the compilation and the model's
+	// upload); the sample is loaded once both are done.
+	compiled := make(chan struct{})
+	go func() {
+		defer close(compiled)
+		compileFirst(ctx, p.s)
+	}()
 	setLoading(ctx, "Loading the model", 0)
 
 	link, linked, linkErr := readLink()
@@ -97,6 +104,7 @@ func (p *Page) startup(ctx app.Context) {
 	if lm == nil {
 		lm, err = p.loadStartModel(ctx)
 	}
+	<-compiled
 	mark("model")
 	if err != nil {
 		showUserError(ctx, fmt.Sprintf("load the bundled model (a freshly initialised %s is shown)", defaultPreset), err)

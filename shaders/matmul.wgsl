@@ -225,77 +225,101 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>,
     store_block(&acc, row0 + TM * lid.y, col0 + TN * lid.x);
 }
 
-// matmul_direct computes the same product for software adapters when
-// neither operand is transposed in storage along K: A is M x K and B is
-// N x K (TRANS_A false, TRANS_B true: every Linear layer's forward pass),
-// both read as vec4 (flags bits 2 and 3: K and the offsets are multiples
-// of 4). Thread lid.x of workgroup (wx, wy) computes rows 8*wy .. +7 and
-// columns 64*wx + 8*lid.x .. +7 straight from the storage buffers, 4 k at
-// a time (eight vec4 loads of A rows, eight of B rows, transposed in
-// registers into four outer products), with no workgroup memory and no
-// barriers: on a CPU, workgroup memory is ordinary memory, so staging
-// tiles only adds loads, stores and barrier switches, and SwiftShader
-// zero-initialises workgroup memory with one store per element written
-// into the compiled shader (matmul's 1,536 floats of tiles cost ~0.4 s of
-// its ~0.55 s compile). The sums are matmul's, k by k, so both kernels
-// give the same bits. Rows (columns) past the matrix read its last row
-// (column) and are not stored.
+// matmul_direct computes the same product for software adapters, for
+// any transposes, when both operands are read as vec4 (flags bits 2 and 3)
+// and K is a multiple of 4. Thread lid.x of workgroup (wx, wy) computes
+// rows 8*wy .. +7 and columns 64*wx + 8*lid.x .. +7 straight from the
+// storage buffers, four k at a time (a_slab, b_slab: sixteen vec4 loads,
+// transposed in registers where an operand is stored along K, then four
+// outer products), with no workgroup memory and no barriers: on a CPU,
+// workgroup memory is ordinary memory, so staging tiles only adds loads,
+// stores and barrier switches, and SwiftShader zero-initialises workgroup
+// memory with one store per element written into the compiled shader
+// (matmul's 1,536 floats of tiles cost ~0.4 s of its ~0.55 s compile). The
+// sums are matmul's, k by k, so both kernels give the same bits. Rows
+// (columns) past the matrix read rows (columns) inside it and are not
+// stored.
 @compute @workgroup_size(DIRECT_THREADS)
 fn matmul_direct(@builtin(workgroup_id) wid: vec3<u32>,
                  @builtin(local_invocation_id) lid: vec3<u32>) {
-    let M = P.m;
-    let N = P.n;
-    let K = P.k;
     let row0 = wid.y * TM;
     let gn0 = wid.x * (DIRECT_THREADS * TN) + lid.x * TN;
-    if (gn0 >= N) {
+    if (gn0 >= P.n) {
         return;
     }
-    let a0 = (P.off_a + min(row0, M - 1u) * K) >> 2u;
-    let a1 = (P.off_a + min(row0 + 1u, M - 1u) * K) >> 2u;
-    let a2 = (P.off_a + min(row0 + 2u, M - 1u) * K) >> 2u;
-    let a3 = (P.off_a + min(row0 + 3u, M - 1u) * K) >> 2u;
-    let a4 = (P.off_a + min(row0 + 4u, M - 1u) * K) >> 2u;
-    let a5 = (P.off_a + min(row0 + 5u, M - 1u) * K) >> 2u;
-    let a6 = (P.off_a + min(row0 + 6u, M - 1u) * K) >> 2u;
-    let a7 = (P.off_a + min(row0 + 7u, M - 1u) * K) >> 2u;
-    let b0 = (P.off_b + min(gn0, N - 1u) * K) >> 2u;
-    let b1 = (P.off_b + min(gn0 + 1u, N - 1u) * K) >> 2u;
-    let b2 = (P.off_b + min(gn0 + 2u, N - 1u) * K) >> 2u;
-    let b3 = (P.off_b + min(gn0 + 3u, N - 1u) * K) >> 2u;
-    let b4 = (P.off_b + min(gn0 + 4u, N - 1u) * K) >> 2u;
-    let b5 = (P.off_b + min(gn0 + 5u, N - 1u) * K) >> 2u;
-    let b6 = (P.off_b + min(gn0 + 6u, N - 1u) * K) >> 2u;
-    let b7 = (P.off_b + min(gn0 + 7u, N - 1u) * K) >> 2u;
-
     var acc: Block;
-    for (var k = 0u; k < K / 4u; k++) {
-        let x0 = a[a0 + k];
-        let x1 = a[a1 + k];
-        let x2 = a[a2 + k];
-        let x3 = a[a3 + k];
-        let x4 = a[a4 + k];
-        let x5 = a[a5 + k];
-        let x6 = a[a6 + k];
-        let x7 = a[a7 + k];
-        let y0 = b[b0 + k];
-        let y1 = b[b1 + k];
-        let y2 = b[b2 + k];
-        let y3 = b[b3 + k];
-        let y4 = b[b4 + k];
-        let y5 = b[b5 + k];
-        let y6 = b[b6 + k];
-        let y7 = b[b7 + k];
-        outer(&acc, vec4<f32>(x0.x, x1.x, x2.x, x3.x), vec4<f32>(x4.x, x5.x, x6.x, x7.x),
-              vec4<f32>(y0.x, y1.x, y2.x, y3.x), vec4<f32>(y4.x, y5.x, y6.x, y7.x));
-        outer(&acc, vec4<f32>(x0.y, x1.y, x2.y, x3.y), vec4<f32>(x4.y, x5.y, x6.y, x7.y),
-              vec4<f32>(y0.y, y1.y, y2.y, y3.y), vec4<f32>(y4.y, y5.y, y6.y, y7.y));
-        outer(&acc, vec4<f32>(x0.z, x1.z, x2.z, x3.z), vec4<f32>(x4.z, x5.z, x6.z, x7.z),
-              vec4<f32>(y0.z, y1.z, y2.z, y3.z), vec4<f32>(y4.z, y5.z, y6.z, y7.z));
-        outer(&acc, vec4<f32>(x0.w, x1.w, x2.w, x3.w), vec4<f32>(x4.w, x5.w, x6.w, x7.w),
-              vec4<f32>(y0.w, y1.w, y2.w, y3.w), vec4<f32>(y4.w, y5.w, y6.w, y7.w));
+    for (var k4 = 0u; k4 < P.k / 4u; k4++) {
+        let x = a_slab(k4, row0);
+        let y = b_slab(k4, gn0);
+        outer(&acc, x.k0a, x.k0b, y.k0a, y.k0b);
+        outer(&acc, x.k1a, x.k1b, y.k1a, y.k1b);
+        outer(&acc, x.k2a, x.k2b, y.k2a, y.k2b);
+        outer(&acc, x.k3a, x.k3b, y.k3a, y.k3b);
     }
     store_block(&acc, row0, gn0);
+}
+
+// Slab is a thread's 8 rows of op(A) (or 8 columns of op(B)) at the four
+// k = 4*k4 + J: kJa holds the first four, kJb the last four.
+struct Slab {
+    k0a: vec4<f32>, k0b: vec4<f32>,
+    k1a: vec4<f32>, k1b: vec4<f32>,
+    k2a: vec4<f32>, k2b: vec4<f32>,
+    k3a: vec4<f32>, k3b: vec4<f32>,
+}
+
+// along_k turns eight vec4s, each four consecutive k of one row (column),
+// into a Slab.
+fn along_k(x0: vec4<f32>, x1: vec4<f32>, x2: vec4<f32>, x3: vec4<f32>,
+           x4: vec4<f32>, x5: vec4<f32>, x6: vec4<f32>, x7: vec4<f32>) -> Slab {
+    return Slab(vec4<f32>(x0.x, x1.x, x2.x, x3.x), vec4<f32>(x4.x, x5.x, x6.x, x7.x),
+                vec4<f32>(x0.y, x1.y, x2.y, x3.y), vec4<f32>(x4.y, x5.y, x6.y, x7.y),
+                vec4<f32>(x0.z, x1.z, x2.z, x3.z), vec4<f32>(x4.z, x5.z, x6.z, x7.z),
+                vec4<f32>(x0.w, x1.w, x2.w, x3.w), vec4<f32>(x4.w, x5.w, x6.w, x7.w));
+}
+
+// a_slab reads op(A)'s rows row0 .. row0+7 at k = 4*k4 .. +3. A stored
+// M x K: one vec4 per row (rows past M read row M-1); stored K x M
+// (TRANS_A; M a multiple of 4): two vec4s per k (rows past M, a whole
+// vec4 of them, read rows M-4 .. M-1).
+fn a_slab(k4: u32, row0: u32) -> Slab {
+    let M = P.m;
+    if (TRANS_A) {
+        let r4 = min(row0 + 4u, M - 4u);
+        let k0 = P.off_a + 4u * k4 * M;
+        return Slab(a[(k0 + row0) >> 2u], a[(k0 + r4) >> 2u],
+                    a[(k0 + M + row0) >> 2u], a[(k0 + M + r4) >> 2u],
+                    a[(k0 + 2u * M + row0) >> 2u], a[(k0 + 2u * M + r4) >> 2u],
+                    a[(k0 + 3u * M + row0) >> 2u], a[(k0 + 3u * M + r4) >> 2u]);
+    }
+    let K = P.k;
+    let first = P.off_a + 4u * k4;
+    return along_k(a[(first + min(row0, M - 1u) * K) >> 2u], a[(first + min(row0 + 1u, M - 1u) * K) >> 2u],
+                   a[(first + min(row0 + 2u, M - 1u) * K) >> 2u], a[(first + min(row0 + 3u, M - 1u) * K) >> 2u],
+                   a[(first + min(row0 + 4u, M - 1u) * K) >> 2u], a[(first + min(row0 + 5u, M - 1u) * K) >> 2u],
+                   a[(first + min(row0 + 6u, M - 1u) * K) >> 2u], a[(first + min(row0 + 7u, M - 1u) * K) >> 2u]);
+}
+
+// b_slab reads op(B)'s columns gn0 .. gn0+7 at k = 4*k4 .. +3. B stored
+// N x K (TRANS_B): one vec4 per column (columns past N read column N-1);
+// stored K x N (N a multiple of 4): two vec4s per k (columns past N, a
+// whole vec4 of them, read columns N-4 .. N-1).
+fn b_slab(k4: u32, gn0: u32) -> Slab {
+    let N = P.n;
+    if (TRANS_B) {
+        let K = P.k;
+        let first = P.off_b + 4u * k4;
+        return along_k(b[(first + min(gn0, N - 1u) * K) >> 2u], b[(first + min(gn0 + 1u, N - 1u) * K) >> 2u],
+                       b[(first + min(gn0 + 2u, N - 1u) * K) >> 2u], b[(first + min(gn0 + 3u, N - 1u) * K) >> 2u],
+                       b[(first + min(gn0 + 4u, N - 1u) * K) >> 2u], b[(first + min(gn0 + 5u, N - 1u) * K) >> 2u],
+                       b[(first + min(gn0 + 6u, N - 1u) * K) >> 2u], b[(first + min(gn0 + 7u, N - 1u) * K) >> 2u]);
+    }
+    let c4 = min(gn0 + 4u, N - 4u);
+    let k0 = P.off_b + 4u * k4 * N;
+    return Slab(b[(k0 + gn0) >> 2u], b[(k0 + c4) >> 2u],
+                b[(k0 + N + gn0) >> 2u], b[(k0 + N + c4) >> 2u],
+                b[(k0 + 2u * N + gn0) >> 2u], b[(k0 + 2u * N + c4) >> 2u],
+                b[(k0 + 3u * N + gn0) >> 2u], b[(k0 + 3u * N + c4) >> 2u]);
 }
 
 // Block is a thread's TM x TN = 8 x 8 accumulators as sixteen vec4s, rR_

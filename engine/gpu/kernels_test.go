@@ -112,8 +112,8 @@ func TestGELU(t *testing.T) {
 
 func TestMatMul(t *testing.T) {
 	// Every tile height (software adapters cap it at 32 by default), with
-	// matmul_direct off and on (it takes the products A B^T with vec4
-	// loads; software adapters use it by default).
+	// matmul_direct off and on (it takes the products with vec4 loads and
+	// K a multiple of 4; software adapters use it by default).
 	g := gpuBackend(t)
 	defer func(r int, d bool) { _ = g.UseMatmulTileRows(r); g.UseMatmulDirect(d) }(g.MatmulTileRows(), g.MatmulDirect())
 	if err := g.UseMatmulTileRows(64); err != nil {
@@ -123,8 +123,11 @@ func TestMatMul(t *testing.T) {
 		g.UseMatmulDirect(direct)
 		t.Run(fmt.Sprintf("direct=%v", direct), testMatMulShapes)
 	}
-	if _, ok := g.pipelines[g.pipeKeyOf(matmulDirectKernel)]; !ok {
-		t.Error("no product took matmul_direct")
+	for variant := 0; variant < 4; variant++ {
+		transA, transB := variant&1 != 0, variant&2 != 0
+		if _, ok := g.pipelines[g.pipeKeyOf(matmulDirectKernel(transA, transB))]; !ok {
+			t.Errorf("no product with transA=%v, transB=%v took matmul_direct", transA, transB)
+		}
 	}
 }
 

@@ -78,9 +78,13 @@ func (b *Backend) UseMatmulTileRows(maxRows int) error {
 func (b *Backend) MatmulTileRows() int { return b.matmulRows }
 
 // matmulDirectKernel is matmul.wgsl's product without workgroup memory
-// (matmul_direct): software adapters take it for A (M x K) times B^T
-// (B N x K) with vec4 loads, the forward pass of every Linear layer.
-var matmulDirectKernel = kernel{file: "matmul.wgsl", entry: "matmul_direct"}
+// (matmul_direct) for the transposes: software adapters take it whenever
+// both operands can be read as vec4 and K is a multiple of 4.
+func matmulDirectKernel(transA, transB bool) kernel {
+	k := matmulKernel(transA, transB, matmulBM)
+	k.entry = "matmul_direct"
+	return k
+}
 
 // UseMatmulDirect turns matmul_direct on or off for the products recorded
 // from now on; it is on by default on software adapters (Info.software),
@@ -92,10 +96,19 @@ func (b *Backend) UseMatmulDirect(on bool) { b.matmulDirect = on }
 // MatmulDirect reports whether matmul_direct is in use.
 func (b *Backend) MatmulDirect() bool { return b.matmulDirect }
 
-// takesDirect reports whether a product with these transposes and vec4
-// flags (bits 2 and 3 of matmul.wgsl's flags) runs as matmul_direct.
-func (b *Backend) takesDirect(transA, transB bool, flags int) bool {
-	return b.matmulDirect && !transA && transB && flags&12 == 12
+// takesDirect reports whether product p with matmul.wgsl's flags runs as
+// matmul_direct: both vec4 bits (2 and 3) set and K a multiple of 4.
+func (b *Backend) takesDirect(p backend.MatMul, flags int) bool {
+	return b.matmulDirect && flags&12 == 12 && p.K%4 == 0
+}
+
+// matmulFor is the kernel of product p when its views' offsets are
+// multiples of 4 (those of the model's buffers are).
+func (b *Backend) matmulFor(p backend.MatMul) kernel {
+	if b.takesDirect(p, matmulFlags(backend.View{}, backend.View{}, backend.View{}, backend.View{}, p)) {
+		return matmulDirectKernel(p.TransA, p.TransB)
+	}
+	return matmulKernel(p.TransA, p.TransB, matmulTileRows(p.M, b.matmulRows))
 }
 
 // MatMul implements backend.Kernels.
@@ -128,8 +141,9 @@ func (b *Backend) matmul(out, act, a, bm, bias backend.View, p backend.MatMul) {
 	}
 	flags := matmulFlags(act, a, bm, bias, p)
 	k := matmulKernel(p.TransA, p.TransB, matmulTileRows(p.M, b.matmulRows))
-	if b.takesDirect(p.TransA, p.TransB, flags) {
-		k = matmulDirectKernel
+	direct := b.takesDirect(p, flags)
+	if direct {
+		k = matmulDirectKernel(p.TransA, p.TransB)
 	}
 	c := b.newCall(k)
 	if c == nil {
@@ -140,7 +154,7 @@ func (b *Backend) matmul(out, act, a, bm, bias backend.View, p backend.MatMul) {
 	c.u("k", p.K)
 	c.u("flags", flags)
 	b.bindViews(c, out, a, bm, bias, act)
-	if k == matmulDirectKernel {
+	if direct {
 		tm, tn := c.p.constant("TM"), c.p.constant("TN")
 		b.dispatch(c, dims{ceilDiv(p.N, tn*c.p.constant("DIRECT_THREADS")), ceilDiv(p.M, tm)})
 		return

@@ -7,6 +7,7 @@ import (
 
 	"github.com/oliverbestmann/webgpu/wgpu"
 
+	"webmae/engine/backend"
 	"webmae/engine/model"
 )
 
@@ -35,16 +36,10 @@ type Progress func(done, total int)
 func (b *Backend) kernelsFor(w Workload) []kernel {
 	c := w.Config
 	l, te, td := c.NumPatches(), 1+w.Keep, 1+c.NumPatches()
-	rows := []int{w.Batch * l, w.Batch * te, w.Batch * td}
+	linears := modelLinears(c, w.Batch*l, w.Batch*te, w.Batch*td)
 	ks := []kernel{kPatchify}
-	// The forward products A W^T take matmul_direct when every K is a
-	// multiple of 4 (the views' offsets are).
-	if b.takesDirect(false, true, vec4Flags(c.PatchDim(), c.HiddenSize, c.IntermediateSize, c.DecoderHiddenSize, c.DecoderIntermediateSize)) {
-		ks = append(ks, matmulDirectKernel)
-	} else {
-		for _, m := range rows {
-			ks = append(ks, matmulKernel(false, true, matmulTileRows(m, b.matmulRows)))
-		}
+	for _, f := range linears {
+		ks = append(ks, b.matmulFor(backend.MatMul{M: f.rows, N: f.out, K: f.in, TransB: true}))
 	}
 	ks = append(ks, kAddBroadcast, kCopy, kAdd, kGather, lnKernel(c.HiddenSize, false), lnKernel(c.DecoderHiddenSize, false),
 		attentionSpec(kAttention, te, c.HiddenSize/c.NumAttentionHeads, b.attentionRows, b.attentionWG),
@@ -57,13 +52,13 @@ func (b *Backend) kernelsFor(w Workload) []kernel {
 	if w.Training {
 		ks = append(ks, kMSEBackward, kZero, kColumnSum, kGELUBackward, kUnshuffleBwd, kMaskTokenSum, kScatter, kAdamW,
 			lnKernel(c.HiddenSize, true), lnKernel(c.DecoderHiddenSize, true), kLayerNormDP)
-		for _, m := range rows {
-			ks = append(ks, matmulKernel(false, false, matmulTileRows(m, b.matmulRows)))
-		}
-		// Weight gradients dW = dy^T x: M is a layer's output width.
-		for _, m := range []int{c.HiddenSize, 3 * c.HiddenSize, c.IntermediateSize, c.DecoderHiddenSize,
-			3 * c.DecoderHiddenSize, c.DecoderIntermediateSize, c.PatchDim()} {
-			ks = append(ks, matmulKernel(true, false, matmulTileRows(m, b.matmulRows)))
+		// Linear's backward: dW = dy^T x, and dx = dy W but for the patch
+		// embedding (the first of linears).
+		for i, f := range linears {
+			ks = append(ks, b.matmulFor(backend.MatMul{M: f.out, N: f.in, K: f.rows, TransA: true}))
+			if i > 0 {
+				ks = append(ks, b.matmulFor(backend.MatMul{M: f.rows, N: f.in, K: f.out}))
+			}
 		}
 		for _, s := range [][3]int{{te, c.HiddenSize, c.NumAttentionHeads}, {td, c.DecoderHiddenSize, c.DecoderNumAttentionHeads}} {
 			ks = append(ks, attentionSpec(kAttentionDQ, s[0], s[1]/s[2], b.attentionRows, b.attentionWG),
@@ -79,15 +74,27 @@ func (b *Backend) kernelsFor(w Workload) []kernel {
 	return out
 }
 
-// vec4Flags is matmul.wgsl's vec4 flags (bits 2 and 3) for products
-// whose K is each of ks: both bits when every one is a multiple of 4.
-func vec4Flags(ks ...int) int {
-	for _, k := range ks {
-		if k%4 != 0 {
-			return 0
-		}
+// linear is the shape of a Linear layer's products: rows of in features
+// to out features.
+type linear struct{ rows, in, out int }
+
+// modelLinears lists the Linear layers of an MAE pass in the order of the
+// forward pass (the patch embedding first), for patch, encoder and
+// decoder row counts.
+func modelLinears(c model.Config, patchRows, encRows, decRows int) []linear {
+	D, Dd := c.HiddenSize, c.DecoderHiddenSize
+	ls := []linear{{patchRows, c.PatchDim(), D}}
+	block := func(rows, d, hidden int) {
+		ls = append(ls, linear{rows, d, 3 * d}, linear{rows, d, d}, linear{rows, d, hidden}, linear{rows, hidden, d})
 	}
-	return 12
+	for range c.NumHiddenLayers {
+		block(encRows, D, c.IntermediateSize)
+	}
+	ls = append(ls, linear{encRows, D, Dd})
+	for range c.DecoderNumHiddenLayers {
+		block(decRows, Dd, c.DecoderIntermediateSize)
+	}
+	return append(ls, linear{decRows, Dd, c.PatchDim()})
 }
 
 // lnKernel is the LayerNorm kernel (forward, or backward dx) for rows of

@@ -63,6 +63,14 @@ export const pixels = (page, id) => page.$eval(`[data-testid=${id}]`, async (c) 
 
 export const text = (page, id) => page.textContent(`[data-testid=${id}]`);
 
+// choosePreset picks a training preset and waits until the page has
+// applied it: the choice fills the form's fields with the preset's
+// defaults, which would overwrite values typed before that render.
+export async function choosePreset(page, name) {
+  await page.selectOption('[data-testid=train-preset]', name);
+  await page.waitForSelector(`[data-testid=train-form][data-preset="${name}"]`, { timeout: RECON_MS });
+}
+
 export async function shot(page, name) {
   await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
 }

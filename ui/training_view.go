@@ -64,7 +64,9 @@ func (c *trainPanel) renderForm() app.UI {
 	for _, name := range TrainPresets {
 		presets = append(presets, app.Option().Value(name).Selected(name == f.Preset).Text(c.presetLabel(name)))
 	}
-	return app.Div().Class("form").Body(
+	// data-preset: the preset the form holds, so that a script can wait
+	// for a choice to be applied before it edits the fields the choice fills.
+	return app.Div().Class("form").Attr("data-testid", "train-form").Attr("data-preset", f.Preset).Body(
 		field("Model", "train-preset", app.Select().ID("train-preset").Attr("data-testid", "train-preset").
 			Disabled(locked).OnChange(c.onForm("preset")).Body(presets...)),
 		field("Batch", "train-batch", num("train-batch", f.Batch, 1, 1, c.onForm("batch")).Max(MaxTrainBatch)),

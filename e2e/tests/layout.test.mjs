@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { launch, open, ready, seq, nextRecon, shot, text, artifacts, CPU } from '../lib.mjs';
+import { launch, open, ready, choosePreset, seq, nextRecon, shot, text, artifacts, CPU } from '../lib.mjs';
 
 const TRAIN_MS = 180_000;
 const sizes = [{ width: 1280, height: 800 }, { width: 390, height: 844 }];
@@ -73,7 +73,7 @@ for (const v of sizes) {
     const chart = page.locator('[data-testid=loss-chart]');
     await chart.scrollIntoViewIfNeeded();
     await chart.screenshot({ path: join(artifacts, `layout-chart-empty-${name(v)}.png`) });
-    await page.selectOption('[data-testid=train-preset]', 'micro');
+    await choosePreset(page, 'micro');
     for (const [id, value] of [['train-steps', 12], ['train-batch', 2]]) {
       await page.fill(`[data-testid=${id}]`, String(value));
       await page.locator(`[data-testid=${id}]`).blur();

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launch, open, ready, seq, nextRecon, pixels, shot, text, CPU } from '../lib.mjs';
+import { launch, open, ready, choosePreset, seq, nextRecon, pixels, shot, text, CPU } from '../lib.mjs';
 
 let browser, page, dir;
 before(async () => {
@@ -43,7 +43,7 @@ test('download the model', async () => {
 
 test('upload of the downloaded model gives the same reconstruction', async () => {
   // switch to another model first: train a few steps of micro
-  await page.selectOption('[data-testid=train-preset]', 'micro');
+  await choosePreset(page, 'micro');
   const steps = page.locator('[data-testid=train-steps]');
   await steps.fill('3'); await steps.blur();
   const warmup = page.locator('[data-testid=train-warmup]');

@@ -7,7 +7,7 @@
 // back and redraws the reconstruction. No console errors.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, open, ready, seq, nextRecon, shot, text } from '../lib.mjs';
+import { launch, open, ready, choosePreset, seq, nextRecon, shot, text } from '../lib.mjs';
 
 // One step of batch 1 of the 224-px default on WebGPU (SwiftShader); the
 // time is logged (2 steps of batch 2 took 77-97 s from Start, 27-31 s a
@@ -54,7 +54,7 @@ for (const [name, viewport] of [['desktop', { width: 1280, height: 800 }], ['pho
     await shot(page, `train-safe-${name}-finetuned`);
 
     // another choice: the dialog, and Cancel changes nothing
-    await page.selectOption('[data-testid=train-preset]', 'micro');
+    await choosePreset(page, 'micro');
     await setField(page, 'train-steps', 2);
     await setField(page, 'train-batch', 2);
     await setField(page, 'train-warmup', 1);

@@ -3,7 +3,7 @@
 // a reload and resumes at the step where it stopped.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, open, ready, shot, text, CPU } from '../lib.mjs';
+import { launch, open, ready, choosePreset, shot, text, CPU } from '../lib.mjs';
 
 const TRAIN_MS = 180_000;
 let browser, page;
@@ -29,7 +29,7 @@ test('20 steps of micro on WebGPU: the loss decreases and the preview updates', 
   page = await open(browser);
   await ready(page);
   assert.match(await text(page, 'backend'), /^WebGPU backend/);
-  await page.selectOption('[data-testid=train-preset]', 'micro');
+  await choosePreset(page, 'micro');
   await setField('train-steps', 20);
   await setField('train-batch', 8); // SwiftShader: ~1.5 s a step at batch 8
   const t0 = Date.now();
@@ -53,7 +53,7 @@ test('20 steps of micro on WebGPU: the loss decreases and the preview updates', 
 test('pause, reload, resume continues at the same step', async () => {
   page = await open(browser);
   await ready(page, CPU);
-  await page.selectOption('[data-testid=train-preset]', 'micro');
+  await choosePreset(page, 'micro');
   await setField('train-steps', 5000);
   await startReplacing();
   await page.waitForFunction(() => Number(document.querySelector('[data-testid=train-step]').textContent) >= 8, null, { timeout: TRAIN_MS });
@@ -93,7 +93,7 @@ test('pause, reload, resume continues at the same step', async () => {
 test('the page stays responsive while tiny trains on the CPU backend', async () => {
   page = await open(browser);
   await ready(page, CPU);
-  await page.selectOption('[data-testid=train-preset]', 'tiny');
+  await choosePreset(page, 'tiny');
   await setField('train-batch', 4);
   await startReplacing();
   await page.waitForFunction(() => Number(document.querySelector('[data-testid=train-step]').textContent) >= 1, null, { timeout: TRAIN_MS });

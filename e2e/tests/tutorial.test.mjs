@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launch, open, ready, seq, nextRecon, shot, text, CPU } from '../lib.mjs';
+import { launch, open, ready, choosePreset, seq, nextRecon, shot, text, CPU } from '../lib.mjs';
 
 // 12 steps of batch 4 on SwiftShader: 64 patches per image (micro has 16;
 // micro measured 85 s for 20 steps of batch 8). A run had not finished
@@ -56,7 +56,7 @@ test('the tutorial preset trains the tutorial family on WebGPU: the loss decreas
   const gpu = await open(browser);
   await ready(gpu);
   assert.match(await text(gpu, 'backend'), /^WebGPU backend/);
-  await gpu.selectOption('[data-testid=train-preset]', 'tutorial');
+  await choosePreset(gpu, 'tutorial');
   for (const [id, v] of [['train-steps', 12], ['train-batch', 4], ['train-warmup', 2]]) {
     const f = gpu.locator(`[data-testid=${id}]`);
     await f.fill(String(v));

@@ -152,7 +152,8 @@ type Backend struct {
 	attentionWG int
 	// matmulRows is the tallest matmul tile (UseMatmulTileRows).
 	matmulRows int
-	// matmulDirect: products A B^T take matmul_direct (UseMatmulDirect).
+	// matmulDirect: products that read as vec4 take matmul_direct
+	// (UseMatmulDirect).
 	matmulDirect bool
 
 	err      error // first device-side error; sticky

@@ -46,8 +46,9 @@ import (
 //	                         on software adapters, 64 on GPUs)
 //	mmrows=64                tallest matmul tile, 16, 32 or 64 rows
 //	                         (default: 32 on software adapters, 64 on GPUs)
-//	mmdirect=0               the tiled matmul for every product (1: A B^T
-//	                         without workgroup memory, the default on
+//	mmdirect=0               the tiled matmul for every product (1:
+//	                         matmul_direct, without workgroup memory, for
+//	                         products read as vec4: the default on
 //	                         software adapters)
 //
 // TensorFlow.js is loaded from /web/vendor/ (copied there by

@@ -19,8 +19,9 @@ import (
 // first reconstruction of the default bundled model (read from its
 // config.json) in parallel, showing "k of n" in the loading banner and on
 // the panels (actionCompileProgress), while the page fetches the model
-// (Page.startup); the pipelines other shapes need compile on first use. It does nothing on the CPU backend, without a bundled model,
-// or with ?precompile=0 (pipelines compiled one by one on first use: the
+// (Page.startup); the pipelines other shapes need compile on first use.
+// It does nothing on the CPU backend, without a bundled model, or with
+// ?precompile=0 (pipelines compiled one by one on first use: the
 // comparison e2e/bench-first-recon.mjs makes). Failures are left to the
 // reconstruction, which reports them.
 func compileFirst(ctx app.Context, s *session) {

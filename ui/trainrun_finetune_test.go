@@ -89,6 +89,10 @@ func fineTuneHeldOut(t *testing.T, k backend.Kernels, s TrainSettings, steps int
 	return m0.MSE, m1.MSE
 }
 
+// fineTuneTolerance is how far (relative) the default may move the
+// held-out MSE up: see TestFineTuneDefaultKeepsModel.
+const fineTuneTolerance = 0.0005
+
 // The form's default fine-tunes the loaded model without making it worse:
 // 10 default steps on the samples leave the bundled default model's
 // held-out masked MSE within 0.05% of where it was. Measured with this
@@ -100,10 +104,6 @@ func fineTuneHeldOut(t *testing.T, k backend.Kernels, s TrainSettings, steps int
 // learnt (3e-4 and up). Each step also took the page's full recipe (crops,
 // flips, AdamW from zero moments), whose first steps move every weight by
 // about the learning rate.
-// fineTuneTolerance is how far (relative) the default may move the
-// held-out MSE up: see TestFineTuneDefaultKeepsModel.
-const fineTuneTolerance = 0.0005
-
 func TestFineTuneDefaultKeepsModel(t *testing.T) {
 	if testing.Short() {
 		t.Skip("10 training steps of the 224-px model")
